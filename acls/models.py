@@ -1,0 +1,1 @@
+"""Topic filters, ACL rules and rule sets, the compiled policy, lint and simulator. Filled by a later release."""

@@ -1,0 +1,279 @@
+"""Settings for CloudSignal Dashboard, read from the environment.
+
+Every variable, its default and its meaning is listed in README.md ("Configuration").
+``CLOUDSIGNAL_ENV`` picks the profile:
+
+- ``development`` (default): SQLite under ``var/``, secrets generated into ``var/`` on
+  first run, an embedded Celery transport that needs no server.
+- ``production``: every secret must be given; cookies are secure and HTTPS is enforced.
+
+Values are parsed strictly by django-environ: a malformed boolean or URL stops start-up
+with a message instead of silently becoming a default.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+
+CLOUDSIGNAL_ENV = env.str("CLOUDSIGNAL_ENV", default="development")
+if CLOUDSIGNAL_ENV not in {"development", "production"}:
+    raise ImproperlyConfigured(
+        f"CLOUDSIGNAL_ENV must be 'development' or 'production', not {CLOUDSIGNAL_ENV!r}."
+    )
+PRODUCTION = CLOUDSIGNAL_ENV == "production"
+
+# Runtime state of a development install (SQLite files, generated secrets, certificates).
+VAR_DIR = Path(env.str("CLOUDSIGNAL_VAR_DIR", default=str(BASE_DIR / "var")))
+
+
+def _secret_from_env_or_var(name: str) -> str:
+    """Return the secret ``name``: from the environment, or in development a file in var/.
+
+    Production refuses to start without it: a secret generated on one web process would
+    differ from the next one's and silently break sessions and credential checks.
+    """
+    value = env.str(name, default="")
+    if value:
+        return value
+    if PRODUCTION:
+        raise ImproperlyConfigured(
+            f"{name} must be set in production (CLOUDSIGNAL_ENV=production). "
+            f"Generate one with: python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+        )
+    path = VAR_DIR / name.lower()
+    if not path.exists():
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(50))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+SECRET_KEY = _secret_from_env_or_var("SECRET_KEY")
+# Key of the HMAC-SHA256 digests of MQTT secrets, tokens and API keys (DESIGN §5).
+SECRETS_PEPPER = _secret_from_env_or_var("SECRETS_PEPPER")
+
+DEBUG = env.bool("DEBUG", default=False)
+ALLOWED_HOSTS = env.list(
+    "ALLOWED_HOSTS", default=[] if PRODUCTION else ["localhost", "127.0.0.1", "[::1]"]
+)
+if PRODUCTION and not ALLOWED_HOSTS:
+    raise ImproperlyConfigured("ALLOWED_HOSTS must be set in production, e.g. dashboard.example.com")
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+# Public MQTT endpoints shown to admins in the Overview and in connection snippets.
+MQTT_PUBLIC_TLS_URL = env.str("MQTT_PUBLIC_TLS_URL", default="mqtts://localhost:8883")
+MQTT_PUBLIC_WSS_URL = env.str("MQTT_PUBLIC_WSS_URL", default="wss://localhost:18885/")
+
+# Whether anyone may create an account (and its first org) at /accounts/signup/.
+SIGNUP_ENABLED = env.bool("SIGNUP_ENABLED", default=True)
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "template_partials",
+    "axes",
+    "accounts",
+    "orgs",
+    "users",
+    "acls",
+    "audit",
+    "broker",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Tenancy: resolves /o/<org_id>/ to the org and the caller's role, before any view.
+    "orgs.tenancy.TenancyMiddleware",
+    # Axes last, as its documentation asks: it answers locked-out logins.
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "cloudsignal_dashboard.urls"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "orgs.context_processors.tenancy",
+            ],
+        },
+    },
+]
+
+WSGI_APPLICATION = "cloudsignal_dashboard.wsgi.application"
+ASGI_APPLICATION = "cloudsignal_dashboard.asgi.application"
+
+# --- Database -------------------------------------------------------------------------
+# PostgreSQL (psycopg 3) in tests and production: postgres://user:pass@host:5432/name.
+# The default SQLite file is for the zero-set-up `make run` only.
+DATABASES = {
+    "default": env.db_url(
+        "DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'cloudsignal.sqlite3'}"
+    ),
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Web, worker and beat share the file: wait for locks instead of failing, and take the
+    # write lock at BEGIN so two writers never deadlock on an upgrade.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
+else:
+    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Redis: cache and Celery broker -----------------------------------------------------
+REDIS_URL = env.str("REDIS_URL", default="")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "cloudsignal",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# --- Celery ---------------------------------------------------------------------------
+# Without Redis, kombu's SQLAlchemy transport on a SQLite file under var/ carries tasks
+# between processes: a real queue with countdowns, needing no server.
+CELERY_BROKER_URL = env.str(
+    "CELERY_BROKER_URL",
+    default=REDIS_URL or f"sqla+sqlite:///{VAR_DIR / 'celery-broker.sqlite3'}",
+)
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TIMEZONE = "UTC"
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Only unit tests may run tasks eagerly; see tests' settings overrides.
+CELERY_TASK_ALWAYS_EAGER = False
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Every periodic job, in one place.
+CELERY_BEAT_SCHEDULE = {
+    "clear-expired-dashboard-sessions": {
+        "task": "accounts.tasks.clear_expired_sessions",
+        "schedule": 3600.0,
+    },
+}
+
+# --- Authentication -------------------------------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    # Axes first: it refuses a locked-out caller before a password is even checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "accounts:login"
+
+# Login throttling (django-axes): lock an email+address pair after this many failures.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.25)  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
+
+# --- Internationalization -------------------------------------------------------------
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+# --- Static files ---------------------------------------------------------------------
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "staticfiles")))
+# Development serves static files straight from the finders (no collectstatic step);
+# production serves the hashed, compressed copies that collectstatic wrote to STATIC_ROOT.
+WHITENOISE_USE_FINDERS = not PRODUCTION
+if not PRODUCTION:
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if PRODUCTION
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
+}
+
+# --- Security -------------------------------------------------------------------------
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=12 * 3600)
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+if PRODUCTION:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
+    # Behind a TLS-terminating proxy that sets X-Forwarded-Proto (the usual deployment).
+    if env.bool("SECURE_PROXY_SSL_HEADER", default=False):
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# --- Logging: to stderr; secrets never reach it (they are not passed to loggers). -----
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["stderr"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {"axes": {"level": "WARNING"}},
+}

@@ -1,0 +1,26 @@
+"""URL configuration. Every org page lives under /o/<org_id>/ (see orgs/tenancy.py)."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import include, path, register_converter
+
+from orgs import views as org_views
+from orgs.tenancy import OrgIdConverter
+from orgs.urls import section_urlpatterns
+
+register_converter(OrgIdConverter, "org_id")
+
+org_patterns = [
+    path("", include("orgs.urls")),
+    path("audit/", include("audit.urls")),
+    path("", include((section_urlpatterns, "sections"))),
+]
+
+urlpatterns = [
+    path("", org_views.home, name="home"),
+    path("orgs/new/", org_views.org_create, name="org_create"),
+    path("accounts/", include("accounts.urls")),
+    path("o/<org_id:org_id>/", include(org_patterns)),
+    path("admin/", admin.site.urls),
+]

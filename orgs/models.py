@@ -1,0 +1,141 @@
+"""Organizations (tenants) and the memberships that give dashboard accounts a role."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+ORG_ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz234567"  # lowercase RFC 4648 base32
+ORG_ID_PATTERN = r"org_[a-z2-7]{12}"
+
+# Quota bounds, shared by the model validators, the database constraints and the forms.
+MAX_TOKEN_TTL_LIMIT = 24 * 3600
+MIN_TOKEN_TTL = 60
+QUOTA_BOUNDS = {
+    "max_mqtt_users": (1, 100_000),
+    "max_connections": (1, 1_000_000),
+    "token_ttl_default": (MIN_TOKEN_TTL, MAX_TOKEN_TTL_LIMIT),
+    "token_ttl_max": (MIN_TOKEN_TTL, MAX_TOKEN_TTL_LIMIT),
+    "audit_retention_days": (7, 3650),
+}
+
+
+def new_org_id() -> str:
+    """``org_`` + 12 random base32 characters (60 bits): unguessable and immutable."""
+    return "org_" + "".join(secrets.choice(ORG_ID_ALPHABET) for _ in range(12))
+
+
+def new_member_id() -> str:
+    """Opaque membership id for URLs: sequential integers would invite enumeration."""
+    return "mem_" + "".join(secrets.choice(ORG_ID_ALPHABET) for _ in range(12))
+
+
+def _bounded(field: str) -> list:
+    low, high = QUOTA_BOUNDS[field]
+    return [MinValueValidator(low), MaxValueValidator(high)]
+
+
+class Organization(models.Model):
+    """A tenant: its own topic namespace ``<id>/``, users, quotas and audit log."""
+
+    id = models.CharField(primary_key=True, max_length=16, default=new_org_id, editable=False)
+    name = models.CharField(max_length=100)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    max_mqtt_users = models.PositiveIntegerField(
+        "max MQTT users", default=100, validators=_bounded("max_mqtt_users")
+    )
+    max_connections = models.PositiveIntegerField(
+        "max concurrent connections", default=1000, validators=_bounded("max_connections")
+    )
+    token_ttl_default = models.PositiveIntegerField(
+        "default token TTL (seconds)", default=3600, validators=_bounded("token_ttl_default")
+    )
+    token_ttl_max = models.PositiveIntegerField(
+        "maximum token TTL (seconds)", default=MAX_TOKEN_TTL_LIMIT, validators=_bounded("token_ttl_max")
+    )
+    audit_retention_days = models.PositiveIntegerField(
+        default=365, validators=_bounded("audit_retention_days")
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(token_ttl_default__lte=models.F("token_ttl_max")),
+                name="org_ttl_default_within_max",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(token_ttl_max__lte=MAX_TOKEN_TTL_LIMIT),
+                name="org_ttl_max_at_most_24h",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(name=""), name="org_name_not_empty"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.id})"
+
+    @property
+    def namespace(self) -> str:
+        """The topic prefix every topic of this org lives under."""
+        return f"{self.id}/"
+
+    def clean(self) -> None:
+        self.name = (self.name or "").strip()
+        if not self.name:
+            raise ValidationError({"name": "Give the organization a name."})
+        if (
+            self.token_ttl_default is not None
+            and self.token_ttl_max is not None
+            and self.token_ttl_default > self.token_ttl_max
+        ):
+            raise ValidationError(
+                {
+                    "token_ttl_default": (
+                        f"The default token TTL ({self.token_ttl_default} s) must not exceed "
+                        f"the maximum token TTL ({self.token_ttl_max} s)."
+                    )
+                }
+            )
+
+    def quota_snapshot(self) -> dict:
+        """The settings an admin can change, for audit before/after."""
+        return {"name": self.name, **{f: getattr(self, f) for f in QUOTA_BOUNDS}}
+
+
+class Role(models.TextChoices):
+    OWNER = "owner", "Owner"
+    ADMIN = "admin", "Admin"
+    AUDITOR = "auditor", "Auditor"
+
+
+# What each role may change. Auditors read everything and change nothing.
+WRITE_ROLES = {Role.OWNER, Role.ADMIN}
+
+
+class Membership(models.Model):
+    """A dashboard account's role in one organization."""
+
+    id = models.CharField(primary_key=True, max_length=16, default=new_member_id, editable=False)
+    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=16, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["org", "user"], name="membership_unique_user_per_org"),
+            models.CheckConstraint(
+                condition=models.Q(role__in=[r.value for r in Role]), name="membership_role_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} is {self.role} of {self.org_id}"

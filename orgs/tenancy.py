@@ -1,0 +1,125 @@
+"""Tenancy, enforced in one place.
+
+Every org page lives under ``/o/<org_id>/``. Before any such view runs,
+``TenancyMiddleware`` resolves the org from the URL and the caller's membership:
+
+- not signed in: sent to the login page (the same answer for every org id, so it leaks
+  nothing);
+- signed in but not a member, unknown or malformed org id: 404, never 403;
+- a member whose role may not change things (an auditor), on any unsafe method: 403.
+
+Views then read ``request.tenant`` and fetch org-owned objects only through
+``tenant.scope(...)`` / ``tenant.get(...)``, so an object of another org is a 404 too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.db.models import Model, QuerySet
+from django.http import Http404, HttpRequest
+from django.shortcuts import get_object_or_404
+
+from .models import ORG_ID_PATTERN, WRITE_ROLES, Membership, Organization, Role
+
+ORG_URL_KWARG = "org_id"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class OrgIdConverter:
+    """Path converter: only well-formed org ids reach a view; anything else is a 404."""
+
+    regex = ORG_ID_PATTERN
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+@dataclass(frozen=True)
+class Tenant:
+    """The org of this request and the caller's role in it."""
+
+    org: Organization
+    membership: Membership
+
+    @property
+    def role(self) -> str:
+        return self.membership.role
+
+    @property
+    def can_write(self) -> bool:
+        return self.role in WRITE_ROLES
+
+    @property
+    def is_owner(self) -> bool:
+        return self.role == Role.OWNER
+
+    def scope(self, model_or_qs: type[Model] | QuerySet) -> QuerySet:
+        """The queryset restricted to this org: the only way views read org-owned rows."""
+        qs = model_or_qs._default_manager.all() if isinstance(model_or_qs, type) else model_or_qs
+        if qs.model is Organization:
+            return qs.filter(pk=self.org.pk)
+        return qs.filter(org=self.org)
+
+    def get(self, model_or_qs: type[Model] | QuerySet, **lookup: Any) -> Model:
+        """One object of this org, or 404 — the same answer for "missing" and "not yours"."""
+        return get_object_or_404(self.scope(model_or_qs), **lookup)
+
+
+def requires_role(*roles: str) -> Callable:
+    """Restrict unsafe methods of an org view to ``roles`` (default: owner and admin)."""
+
+    def mark(view: Callable) -> Callable:
+        view.tenancy_write_roles = frozenset(roles)  # type: ignore[attr-defined]
+        return view
+
+    return mark
+
+
+def resolve_tenant(user, org_id: str) -> Tenant:
+    """The caller's tenant for ``org_id``, or Http404 when not a member (or no such org)."""
+    membership = (
+        Membership.objects.select_related("org").filter(org_id=org_id, user=user).first()
+        if user.is_authenticated
+        else None
+    )
+    if membership is None:
+        raise Http404("No such organization.")
+    return Tenant(org=membership.org, membership=membership)
+
+
+def check_role(tenant: Tenant, method: str, write_roles: Iterable[str]) -> None:
+    if method.upper() not in SAFE_METHODS and tenant.role not in write_roles:
+        raise PermissionDenied(
+            f"Your role in {tenant.org.name} is {tenant.membership.get_role_display()}: "
+            "it can view but not change this."
+        )
+
+
+class TenancyMiddleware:
+    """Resolve ``request.tenant`` for every view whose URL carries an org id."""
+
+    def __init__(self, get_response: Callable) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest):
+        request.tenant = None  # type: ignore[attr-defined]
+        return self.get_response(request)
+
+    def process_view(self, request: HttpRequest, view_func: Callable, view_args, view_kwargs):
+        org_id = view_kwargs.get(ORG_URL_KWARG)
+        if org_id is None:
+            return None
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        tenant = resolve_tenant(request.user, org_id)
+        request.tenant = tenant  # type: ignore[attr-defined]  (the 403 page shows the org)
+        check_role(tenant, request.method, getattr(view_func, "tenancy_write_roles", WRITE_ROLES))
+        return None

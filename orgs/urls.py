@@ -1,0 +1,23 @@
+"""Org-scoped pages of the ``orgs`` app, mounted under /o/<org_id>/."""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from . import views
+
+app_name = "orgs"
+
+urlpatterns = [
+    path("", views.overview, name="overview"),
+    path("settings/", views.org_settings, name="settings"),
+    path("settings/members/", views.members, name="members"),
+    path("settings/members/<str:member_id>/role/", views.member_role, name="member_role"),
+    path("settings/members/<str:member_id>/remove/", views.member_remove, name="member_remove"),
+]
+
+# Sections that later releases fill; each has an honest empty state until then.
+section_urlpatterns = [
+    path(f"{section}/", views.section_placeholder, {"section": section}, name=section)
+    for section in views.SECTIONS
+]

@@ -1,0 +1,176 @@
+"""Org pages: overview, settings (quotas) and members. Tenancy comes from the middleware:
+every view here reads ``request.tenant`` and queries only through it."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from audit.models import AuditEvent
+from audit.services import Actor
+
+from . import services
+from .forms import MemberAddForm, MemberRoleForm, OrgCreateForm, OrgSettingsForm
+from .models import Membership, Organization, Role
+from .selectors import members_of, memberships_of
+from .tenancy import requires_role
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """Send a signed-in person to their first org, or to create one."""
+    first = memberships_of(request.user).first()
+    if first is None:
+        return redirect("org_create")
+    return redirect("orgs:overview", org_id=first.org_id)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def org_create(request: HttpRequest) -> HttpResponse:
+    form = OrgCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        org = services.org_create(name=form.cleaned_data["name"], owner=request.user, request=request)
+        messages.success(request, f"{org.name} is ready. You are its owner.")
+        return redirect("orgs:overview", org_id=org.id)
+    return render(request, "orgs/create.html", {"form": form})
+
+
+def overview(request: HttpRequest, org_id: str) -> HttpResponse:
+    tenant = request.tenant
+    context = {
+        "mqtt_tls_url": settings.MQTT_PUBLIC_TLS_URL,
+        "mqtt_wss_url": settings.MQTT_PUBLIC_WSS_URL,
+        "member_count": tenant.scope(Membership).count(),
+        "recent_events": tenant.scope(AuditEvent).order_by("-at", "-id")[:8],
+    }
+    return render(request, "orgs/overview.html", context)
+
+
+@requires_role(Role.OWNER)  # quotas are the owner's, like billing
+@require_http_methods(["GET", "POST"])
+def org_settings(request: HttpRequest, org_id: str) -> HttpResponse:
+    tenant = request.tenant
+    # A fresh instance: form validation mutates it, and a refused change must not leak
+    # into the request's org.
+    instance = tenant.scope(Organization).get()
+    form = OrgSettingsForm(request.POST or None, instance=instance)
+    if request.method == "POST" and form.is_valid():
+        data = {f: form.cleaned_data[f] for f in form.Meta.fields}
+        try:
+            services.org_update(org=tenant.org, data=data, actor=Actor.member(request.user), request=request)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "Settings saved.")
+            return redirect("orgs:settings", org_id=org_id)
+    return render(request, "orgs/settings.html", {"form": form, "settings_tab": "general"})
+
+
+@requires_role(Role.OWNER)
+@require_http_methods(["GET", "POST"])
+def members(request: HttpRequest, org_id: str) -> HttpResponse:
+    """List members; owners add an existing account by email."""
+    tenant = request.tenant
+    form = MemberAddForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            m = services.member_add(
+                org=tenant.org, email=form.cleaned_data["email"], role=form.cleaned_data["role"],
+                actor=Actor.member(request.user), request=request,
+            )
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, f"{m.user.email} is now {m.get_role_display().lower()}.")
+            return redirect("orgs:members", org_id=org_id)
+    context = {
+        "form": form,
+        "members": members_of(tenant.org),
+        "roles": Role.choices,
+        "settings_tab": "members",
+    }
+    return render(request, "orgs/members.html", context)
+
+
+@requires_role(Role.OWNER)
+@require_POST
+def member_role(request: HttpRequest, org_id: str, member_id: str) -> HttpResponse:
+    """Change a member's role; answers the table row for htmx, a redirect otherwise."""
+    tenant = request.tenant
+    membership = tenant.get(Membership.objects.select_related("user"), pk=member_id)
+    form = MemberRoleForm(request.POST)
+    error = None
+    if not form.is_valid():
+        error = "Choose owner, admin or auditor."
+    else:
+        try:
+            membership = services.member_change_role(
+                membership=membership, role=form.cleaned_data["role"],
+                actor=Actor.member(request.user), request=request,
+            )
+        except ValidationError as e:
+            error = " ".join(e.messages)
+    if request.htmx:
+        response = render(
+            request, "orgs/members.html#member-row",
+            {"m": membership, "roles": Role.choices, "row_error": error, "tenant": tenant},
+        )
+        if error:
+            response.status_code = 422
+        return response
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, f"{membership.user.email} is now {membership.get_role_display().lower()}.")
+    return redirect("orgs:members", org_id=org_id)
+
+
+@requires_role(Role.OWNER)
+@require_POST
+def member_remove(request: HttpRequest, org_id: str, member_id: str) -> HttpResponse:
+    tenant = request.tenant
+    membership = tenant.get(Membership.objects.select_related("user"), pk=member_id)
+    try:
+        services.member_remove(membership=membership, actor=Actor.member(request.user), request=request)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"{membership.user.email} was removed.")
+    if membership.user_id == request.user.id and not tenant.scope(Membership).filter(user=request.user).exists():
+        return redirect("home")
+    return redirect("orgs:members", org_id=org_id)
+
+
+def _add_errors(form, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for field, errs in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, errs)
+    else:
+        form.add_error(None, error.messages)
+
+
+# Sections that later releases fill. Each says honestly what it will hold and what to do now.
+SECTIONS = {
+    "mqtt-users": (
+        "MQTT users",
+        "MQTT users (name@org) with permanent secrets for backends, agents and devices.",
+    ),
+    "tokens": ("Tokens", "Temporary tokens for browsers, minted by your backend with an API key."),
+    "acls": ("ACLs", "PUBLISH and SUBSCRIBE rules per user, with a simulator and history."),
+    "sessions": ("Sessions", "Every MQTT connection: who, from where, over which transport, for how long."),
+    "alerts": ("Alerts", "Anomalies found by scans: brute force, shared credentials, unusual addresses."),
+}
+
+
+def section_placeholder(request: HttpRequest, org_id: str, section: str) -> HttpResponse:
+    title, purpose = SECTIONS[section]
+    return render(
+        request, "orgs/section_placeholder.html",
+        {"section": section, "title": title, "purpose": purpose},
+    )

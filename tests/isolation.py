@@ -1,0 +1,62 @@
+"""The tenant-isolation harness: every org URL of the project, and how to build it.
+
+``ORG_URL_CASES`` maps each URL name that takes an ``org_id`` to a function that returns
+the other URL kwargs for objects of a given org. ``org_url_names`` walks the URL
+configuration, so a new org URL without a case makes ``test_every_org_url_is_covered``
+fail: new features are covered by construction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from orgs.tenancy import ORG_URL_KWARG
+
+Kwargs = Callable[["OrgWorld"], dict]  # noqa: F821 (conftest.OrgWorld)
+
+
+def _none(world) -> dict:
+    return {}
+
+
+def _admin_membership(world) -> dict:
+    return {"member_id": world.membership(world.admin).pk}
+
+
+ORG_URL_CASES: dict[str, Kwargs] = {
+    "orgs:overview": _none,
+    "orgs:settings": _none,
+    "orgs:members": _none,
+    "orgs:member_role": _admin_membership,
+    "orgs:member_remove": _admin_membership,
+    "audit:log": _none,
+    "sections:mqtt-users": _none,
+    "sections:tokens": _none,
+    "sections:acls": _none,
+    "sections:sessions": _none,
+    "sections:alerts": _none,
+}
+
+METHODS = ("get", "post", "put", "patch", "delete")
+
+
+def _walk(patterns, namespace: str, converters: frozenset) -> Iterator[tuple[str, frozenset]]:
+    for p in patterns:
+        names = converters | frozenset(p.pattern.converters)
+        if isinstance(p, URLResolver):
+            ns = f"{namespace}{p.namespace}:" if p.namespace else namespace
+            yield from _walk(p.url_patterns, ns, names)
+        elif isinstance(p, URLPattern):
+            yield (f"{namespace}{p.name}" if p.name else f"{namespace}<unnamed {p.pattern}>", names)
+
+
+def org_url_names(urlconf: str | None = None) -> set[str]:
+    """Names of every URL pattern whose path carries an org id."""
+    resolver = get_resolver(urlconf)
+    return {name for name, conv in _walk(resolver.url_patterns, "", frozenset()) if ORG_URL_KWARG in conv}
+
+
+def uncovered_org_urls(urlconf: str | None = None) -> set[str]:
+    return org_url_names(urlconf) - set(ORG_URL_CASES)
