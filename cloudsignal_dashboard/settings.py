@@ -23,6 +23,19 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
 
+_TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off", ""}
+
+
+def env_bool(name: str, default: bool) -> bool:
+    """A boolean variable, strictly: a typo such as DEBUG=ture is an error, not False."""
+    raw = env.str(name, default=str(default)).strip().lower()
+    if raw in _TRUE:
+        return True
+    if raw in _FALSE:
+        return False
+    raise ImproperlyConfigured(f"{name} must be true or false (1/0, yes/no, on/off), not {raw!r}.")
+
+
 CLOUDSIGNAL_ENV = env.str("CLOUDSIGNAL_ENV", default="development")
 if CLOUDSIGNAL_ENV not in {"development", "production"}:
     raise ImproperlyConfigured(
@@ -60,7 +73,7 @@ SECRET_KEY = _secret_from_env_or_var("SECRET_KEY")
 # Key of the HMAC-SHA256 digests of MQTT secrets, tokens and API keys (DESIGN §5).
 SECRETS_PEPPER = _secret_from_env_or_var("SECRETS_PEPPER")
 
-DEBUG = env.bool("DEBUG", default=False)
+DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env.list(
     "ALLOWED_HOSTS", default=[] if PRODUCTION else ["localhost", "127.0.0.1", "[::1]"]
 )
@@ -73,7 +86,7 @@ MQTT_PUBLIC_TLS_URL = env.str("MQTT_PUBLIC_TLS_URL", default="mqtts://localhost:
 MQTT_PUBLIC_WSS_URL = env.str("MQTT_PUBLIC_WSS_URL", default="wss://localhost:18885/")
 
 # Whether anyone may create an account (and its first org) at /accounts/signup/.
-SIGNUP_ENABLED = env.bool("SIGNUP_ENABLED", default=True)
+SIGNUP_ENABLED = env_bool("SIGNUP_ENABLED", True)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -222,7 +235,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
-AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
+AXES_ENABLED = env_bool("AXES_ENABLED", True)
 
 # --- Internationalization -------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
@@ -260,12 +273,12 @@ SECURE_REFERRER_POLICY = "same-origin"
 if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
-    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
-    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
     # Behind a TLS-terminating proxy that sets X-Forwarded-Proto (the usual deployment).
-    if env.bool("SECURE_PROXY_SSL_HEADER", default=False):
+    if env_bool("SECURE_PROXY_SSL_HEADER", False):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # --- Logging: to stderr; secrets never reach it (they are not passed to loggers). -----

@@ -103,7 +103,7 @@ def members(request: HttpRequest, org_id: str) -> HttpResponse:
 def member_role(request: HttpRequest, org_id: str, member_id: str) -> HttpResponse:
     """Change a member's role; answers the table row for htmx, a redirect otherwise."""
     tenant = request.tenant
-    membership = tenant.get(Membership.objects.select_related("user"), pk=member_id)
+    membership = tenant.get(tenant.scope(Membership).select_related("user"), pk=member_id)
     form = MemberRoleForm(request.POST)
     error = None
     if not form.is_valid():
@@ -135,7 +135,7 @@ def member_role(request: HttpRequest, org_id: str, member_id: str) -> HttpRespon
 @require_POST
 def member_remove(request: HttpRequest, org_id: str, member_id: str) -> HttpResponse:
     tenant = request.tenant
-    membership = tenant.get(Membership.objects.select_related("user"), pk=member_id)
+    membership = tenant.get(tenant.scope(Membership).select_related("user"), pk=member_id)
     try:
         services.member_remove(membership=membership, actor=Actor.member(request.user), request=request)
     except ValidationError as error:
