@@ -1,0 +1,72 @@
+"""Sign up, land on the new org's Overview, create a second org and switch between them."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from orgs.models import Membership, Role
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_sign_up_land_on_overview_and_switch_orgs(page, artifacts, settings):
+    page.goto("/accounts/signup/")
+    page.get_by_label("Email").fill("founder@example.com")
+    page.get_by_label("Password").fill("short")
+    page.get_by_label("Organization name").fill("Initech")
+    page.get_by_role("button", name="Create account and organization").click()
+    expect(page.locator(".invalid-feedback")).to_contain_text("too short")
+
+    page.get_by_label("Password").fill("a-long-enough-pass-7")
+    page.get_by_role("button", name="Create account and organization").click()
+    expect(page).to_have_url(re.compile(r"/o/org_[a-z2-7]{12}/$"))
+    first_id = page.get_by_test_id("org-id").inner_text()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Initech")
+    expect(page.get_by_test_id("mqtt-tls-url")).to_have_text(settings.MQTT_PUBLIC_TLS_URL)
+    expect(page.get_by_test_id("mqtt-wss-url")).to_have_text(settings.MQTT_PUBLIC_WSS_URL)
+    expect(page.get_by_text("org.created")).to_be_visible()  # recent activity
+    page.screenshot(path=str(artifacts / "overview.png"), full_page=True)
+
+    # A second org from the switcher.
+    page.get_by_test_id("org-switcher").get_by_role("button").click()
+    page.get_by_role("link", name="+ New organization").click()
+    page.get_by_label("Organization name").fill("Umbrella")
+    page.get_by_role("button", name="Create organization").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Umbrella")
+    second_id = page.get_by_test_id("org-id").inner_text()
+    assert second_id != first_id
+
+    # Switch back.
+    page.get_by_test_id("org-switcher").get_by_role("button").click()
+    page.get_by_test_id("org-switcher").get_by_role("link", name=re.compile("Initech")).click()
+    expect(page).to_have_url(re.compile(f"/o/{first_id}/$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Initech")
+    assert set(Membership.objects.values_list("org_id", "role")) == {(first_id, Role.OWNER), (second_id, Role.OWNER)}
+
+
+def test_owner_changes_a_role_in_place_with_htmx(page, org_a, artifacts):
+    from conftest import PASSWORD
+
+    org_a.owner.set_password(PASSWORD)
+    org_a.owner.save()
+    from tests.browser.conftest import sign_in
+
+    sign_in(page, org_a.owner.email, PASSWORD)
+    page.goto(f"/o/{org_a.org.id}/settings/members/")
+    admin = org_a.membership(org_a.admin)
+    row = page.locator(f"#member-{admin.pk}")
+    with page.expect_response(re.compile(r"/role/$")) as response:
+        row.get_by_label(f"Role of {org_a.admin.email}").select_option("auditor")
+    assert response.value.status == 200
+    expect(page.locator(f"#member-{admin.pk}").get_by_label(f"Role of {org_a.admin.email}")).to_have_value("auditor")
+    assert org_a.membership(org_a.admin).role == Role.AUDITOR
+
+    # The last owner cannot step down: the row says why, the role stays.
+    owner = org_a.membership(org_a.owner)
+    page.locator(f"#member-{owner.pk}").get_by_label(f"Role of {org_a.owner.email}").select_option("admin")
+    expect(page.locator(f"#member-{owner.pk}")).to_contain_text("is the last owner")
+    assert org_a.membership(org_a.owner).role == Role.OWNER
+    page.screenshot(path=str(artifacts / "members.png"), full_page=True)
