@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from django import forms
-
-from cloudsignal_dashboard.forms import StyledFormMixin
 from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 
+from cloudsignal_dashboard.forms import StyledFormMixin
 from orgs.models import Organization
 
 

@@ -55,9 +55,7 @@ def peer_ip_of(request: HttpRequest | None) -> str | None:
 
 def _scrub(value: Any) -> Any:
     if isinstance(value, dict):
-        return {
-            k: ("[redacted]" if _SECRET_KEY.search(str(k)) else _scrub(v)) for k, v in value.items()
-        }
+        return {k: ("[redacted]" if _SECRET_KEY.search(str(k)) else _scrub(v)) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_scrub(v) for v in value]
     return value

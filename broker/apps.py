@@ -2,5 +2,5 @@ from django.apps import AppConfig
 
 
 class BrokerConfig(AppConfig):
-    default_auto_field = 'django.db.models.BigAutoField'
-    name = 'broker'
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "broker"

@@ -74,9 +74,7 @@ SECRET_KEY = _secret_from_env_or_var("SECRET_KEY")
 SECRETS_PEPPER = _secret_from_env_or_var("SECRETS_PEPPER")
 
 DEBUG = env_bool("DEBUG", False)
-ALLOWED_HOSTS = env.list(
-    "ALLOWED_HOSTS", default=[] if PRODUCTION else ["localhost", "127.0.0.1", "[::1]"]
-)
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[] if PRODUCTION else ["localhost", "127.0.0.1", "[::1]"])
 if PRODUCTION and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must be set in production, e.g. dashboard.example.com")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -148,9 +146,7 @@ ASGI_APPLICATION = "cloudsignal_dashboard.asgi.application"
 # PostgreSQL (psycopg 3) in tests and production: postgres://user:pass@host:5432/name.
 # The default SQLite file is for the zero-set-up `make run` only.
 DATABASES = {
-    "default": env.db_url(
-        "DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'cloudsignal.sqlite3'}"
-    ),
+    "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'cloudsignal.sqlite3'}"),
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Web, worker and beat share the file: wait for locks instead of failing, and take the

@@ -26,7 +26,9 @@ class OrgSettingsForm(StyledFormMixin, forms.ModelForm):
         help_texts = {
             "max_mqtt_users": "How many MQTT users this org may have (1–100,000).",
             "max_connections": "Concurrent MQTT connections across all users (1–1,000,000).",
-            "token_ttl_default": "Lifetime of a temporary token when none is asked for (60 s up to the maximum).",
+            "token_ttl_default": (
+                "Lifetime of a temporary token when none is asked for (60 s up to the maximum)."
+            ),
             "token_ttl_max": "Longest lifetime a token may be given (60 s–86,400 s, i.e. 24 h).",
             "audit_retention_days": "Audit events older than this are purged (7–3,650 days).",
         }

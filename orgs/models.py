@@ -72,9 +72,7 @@ class Organization(models.Model):
                 condition=models.Q(token_ttl_max__lte=MAX_TOKEN_TTL_LIMIT),
                 name="org_ttl_max_at_most_24h",
             ),
-            models.CheckConstraint(
-                condition=~models.Q(name=""), name="org_name_not_empty"
-            ),
+            models.CheckConstraint(condition=~models.Q(name=""), name="org_name_not_empty"),
         ]
 
     def __str__(self) -> str:
@@ -123,9 +121,7 @@ class Membership(models.Model):
 
     id = models.CharField(primary_key=True, max_length=16, default=new_member_id, editable=False)
     org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="memberships")
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
-    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=16, choices=Role.choices)
     created_at = models.DateTimeField(auto_now_add=True)
 

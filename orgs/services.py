@@ -28,11 +28,19 @@ def org_create(*, name: str, owner, actor: Actor | None = None, request=None) ->
     membership = Membership.objects.create(org=org, user=owner, role=Role.OWNER)
     actor = actor or Actor.member(owner)
     record_event(
-        org, "org.created", actor=actor, subject=_org_subject(org), request=request,
+        org,
+        "org.created",
+        actor=actor,
+        subject=_org_subject(org),
+        request=request,
         after=org.quota_snapshot(),
     )
     record_event(
-        org, "member.added", actor=actor, subject=_member_subject(membership), request=request,
+        org,
+        "member.added",
+        actor=actor,
+        subject=_member_subject(membership),
+        request=request,
         after={"email": owner.email, "role": Role.OWNER},
     )
     return org
@@ -56,8 +64,13 @@ def org_update(*, org: Organization, data: dict, actor: Actor, request=None) -> 
         return locked
     locked.save(update_fields=list(new))
     record_event(
-        locked, "org.updated", actor=actor, subject=_org_subject(locked), request=request,
-        before=old, after=new,
+        locked,
+        "org.updated",
+        actor=actor,
+        subject=_org_subject(locked),
+        request=request,
+        before=old,
+        after=new,
     )
     return locked
 
@@ -91,7 +104,11 @@ def member_add(*, org: Organization, email: str, role: str, actor: Actor, reques
         raise ValidationError({"email": f"{email} is already a member of this organization."})
     m = Membership.objects.create(org=org, user=user, role=role)
     record_event(
-        org, "member.added", actor=actor, subject=_member_subject(m), request=request,
+        org,
+        "member.added",
+        actor=actor,
+        subject=_member_subject(m),
+        request=request,
         after={"email": user.email, "role": role},
     )
     return m
@@ -113,8 +130,13 @@ def member_change_role(*, membership: Membership, role: str, actor: Actor, reque
     m.role = role
     m.save(update_fields=["role"])
     record_event(
-        m.org, "member.role_changed", actor=actor, subject=_member_subject(m), request=request,
-        before={"role": before}, after={"role": role},
+        m.org,
+        "member.role_changed",
+        actor=actor,
+        subject=_member_subject(m),
+        request=request,
+        before={"role": before},
+        after={"role": role},
     )
     return m
 
@@ -128,7 +150,11 @@ def member_remove(*, membership: Membership, actor: Actor, request=None) -> None
             f"{m.user.email} is the last owner and cannot be removed: make someone else an owner first."
         )
     record_event(
-        m.org, "member.removed", actor=actor, subject=_member_subject(m), request=request,
+        m.org,
+        "member.removed",
+        actor=actor,
+        subject=_member_subject(m),
+        request=request,
         before={"email": m.user.email, "role": m.role},
     )
     m.delete()

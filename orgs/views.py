@@ -81,8 +81,11 @@ def members(request: HttpRequest, org_id: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             m = services.member_add(
-                org=tenant.org, email=form.cleaned_data["email"], role=form.cleaned_data["role"],
-                actor=Actor.member(request.user), request=request,
+                org=tenant.org,
+                email=form.cleaned_data["email"],
+                role=form.cleaned_data["role"],
+                actor=Actor.member(request.user),
+                request=request,
             )
         except ValidationError as error:
             _add_errors(form, error)
@@ -111,14 +114,17 @@ def member_role(request: HttpRequest, org_id: str, member_id: str) -> HttpRespon
     else:
         try:
             membership = services.member_change_role(
-                membership=membership, role=form.cleaned_data["role"],
-                actor=Actor.member(request.user), request=request,
+                membership=membership,
+                role=form.cleaned_data["role"],
+                actor=Actor.member(request.user),
+                request=request,
             )
         except ValidationError as e:
             error = " ".join(e.messages)
     if request.htmx:
         response = render(
-            request, "orgs/members.html#member-row",
+            request,
+            "orgs/members.html#member-row",
             {"m": membership, "roles": Role.choices, "row_error": error, "tenant": tenant},
         )
         if error:
@@ -142,7 +148,10 @@ def member_remove(request: HttpRequest, org_id: str, member_id: str) -> HttpResp
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, f"{membership.user.email} was removed.")
-    if membership.user_id == request.user.id and not tenant.scope(Membership).filter(user=request.user).exists():
+    if (
+        membership.user_id == request.user.id
+        and not tenant.scope(Membership).filter(user=request.user).exists()
+    ):
         return redirect("home")
     return redirect("orgs:members", org_id=org_id)
 
@@ -171,6 +180,7 @@ SECTIONS = {
 def section_placeholder(request: HttpRequest, org_id: str, section: str) -> HttpResponse:
     title, purpose = SECTIONS[section]
     return render(
-        request, "orgs/section_placeholder.html",
+        request,
+        "orgs/section_placeholder.html",
         {"section": section, "title": title, "purpose": purpose},
     )

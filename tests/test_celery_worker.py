@@ -34,9 +34,25 @@ def _start_worker(broker_url: str) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL",)}
     env.update(DATABASE_URL=_test_database_url(), CELERY_BROKER_URL=broker_url)
     return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "cloudsignal_dashboard", "worker", "--pool", "solo",
-         "--without-mingle", "--without-gossip", "--loglevel", "INFO"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "cloudsignal_dashboard",
+            "worker",
+            "--pool",
+            "solo",
+            "--without-mingle",
+            "--without-gossip",
+            "--loglevel",
+            "INFO",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
         start_new_session=True,
     )
 

@@ -22,11 +22,18 @@ PRODUCTION_ENV = {
 
 
 def _manage(*args: str, env: dict, var_dir: Path) -> subprocess.CompletedProcess:
-    base = {k: v for k, v in os.environ.items() if k not in PRODUCTION_ENV and k != "REDIS_URL"}
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in PRODUCTION_ENV and k not in ("REDIS_URL", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    }
     return subprocess.run(
         [sys.executable, "manage.py", *args],
-        cwd=ROOT, env={**base, "CLOUDSIGNAL_VAR_DIR": str(var_dir), **env},
-        capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        env={**base, "CLOUDSIGNAL_VAR_DIR": str(var_dir), **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 

@@ -44,13 +44,21 @@ def test_sign_out_is_a_post(client, person):
 def test_password_change_checks_the_old_password_and_the_new_ones_strength(client, person):
     client.force_login(person, backend="django.contrib.auth.backends.ModelBackend")
     url = reverse("accounts:password_change")
-    wrong = client.post(url, {"old_password": "x", "new_password1": "another-good-pass-8",
-                              "new_password2": "another-good-pass-8"})
+    wrong = client.post(
+        url,
+        {"old_password": "x", "new_password1": "another-good-pass-8", "new_password2": "another-good-pass-8"},
+    )
     assert "Your old password was entered incorrectly" in wrong.content.decode()
     weak = client.post(url, {"old_password": PASSWORD, "new_password1": "123", "new_password2": "123"})
     assert weak.status_code == 200
-    ok = client.post(url, {"old_password": PASSWORD, "new_password1": "another-good-pass-8",
-                           "new_password2": "another-good-pass-8"})
+    ok = client.post(
+        url,
+        {
+            "old_password": PASSWORD,
+            "new_password1": "another-good-pass-8",
+            "new_password2": "another-good-pass-8",
+        },
+    )
     assert ok.status_code == 302
     person.refresh_from_db()
     assert person.check_password("another-good-pass-8")
@@ -59,7 +67,9 @@ def test_password_change_checks_the_old_password_and_the_new_ones_strength(clien
 
 def test_home_sends_a_member_to_their_first_org_and_others_to_create_one(client, org_a):
     client.force_login(org_a.admin, backend="django.contrib.auth.backends.ModelBackend")
-    assert client.get(reverse("home"))["Location"] == reverse("orgs:overview", kwargs={"org_id": org_a.org.id})
+    assert client.get(reverse("home"))["Location"] == reverse(
+        "orgs:overview", kwargs={"org_id": org_a.org.id}
+    )
     loner = make_user("loner@example.com")
     client.force_login(loner, backend="django.contrib.auth.backends.ModelBackend")
     assert client.get(reverse("home"))["Location"] == reverse("org_create")

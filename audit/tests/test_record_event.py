@@ -11,12 +11,20 @@ from audit.services import Actor, Subject, changed_fields, record_event
 def test_it_records_actor_subject_peer_and_before_after(org_a):
     request = RequestFactory().post("/", REMOTE_ADDR="198.51.100.7")
     event = record_event(
-        org_a.org, "thing.changed", actor=Actor.member(org_a.admin),
-        subject=Subject("thing", "t1", "Thing one"), request=request,
-        before={"a": 1}, after={"a": 2},
+        org_a.org,
+        "thing.changed",
+        actor=Actor.member(org_a.admin),
+        subject=Subject("thing", "t1", "Thing one"),
+        request=request,
+        before={"a": 1},
+        after={"a": 2},
     )
     stored = AuditEvent.objects.get(pk=event.pk)
-    assert (stored.actor_type, stored.actor_label, stored.peer_ip) == ("member", org_a.admin.email, "198.51.100.7")
+    assert (stored.actor_type, stored.actor_label, stored.peer_ip) == (
+        "member",
+        org_a.admin.email,
+        "198.51.100.7",
+    )
     assert (stored.subject_type, stored.subject_id, stored.subject_label) == ("thing", "t1", "Thing one")
     assert stored.details == {"before": {"a": 1}, "after": {"a": 2}}
     assert stored.outcome == "success"
@@ -25,7 +33,9 @@ def test_it_records_actor_subject_peer_and_before_after(org_a):
 @pytest.mark.django_db
 def test_keys_that_name_secrets_are_redacted_at_any_depth(org_a):
     event = record_event(
-        org_a.org, "user.created", actor=Actor.system(),
+        org_a.org,
+        "user.created",
+        actor=Actor.system(),
         details={"secret": "s3cr3t", "nested": [{"password": "p", "token": "cst_x", "name": "ok"}]},
         after={"api_key": "sk_1", "description": "fine"},
     )

@@ -21,7 +21,9 @@ def _remove_url(world, m):
 
 def test_owner_adds_an_existing_account_by_email(org_a, client_for):
     newcomer = make_user("newcomer@example.com")
-    response = client_for(org_a.owner).post(_members_url(org_a), {"email": "NewComer@Example.com", "role": "auditor"})
+    response = client_for(org_a.owner).post(
+        _members_url(org_a), {"email": "NewComer@Example.com", "role": "auditor"}
+    )
     assert response.status_code == 302
     m = Membership.objects.get(org=org_a.org, user=newcomer)
     assert m.role == Role.AUDITOR
@@ -31,7 +33,9 @@ def test_owner_adds_an_existing_account_by_email(org_a, client_for):
 
 def test_an_unknown_email_is_explained_and_nothing_is_added(org_a, client_for):
     before = Membership.objects.count()
-    response = client_for(org_a.owner).post(_members_url(org_a), {"email": "ghost@example.com", "role": "admin"})
+    response = client_for(org_a.owner).post(
+        _members_url(org_a), {"email": "ghost@example.com", "role": "admin"}
+    )
     assert response.status_code == 200
     assert "No dashboard account uses ghost@example.com" in response.content.decode()
     assert Membership.objects.count() == before
@@ -59,7 +63,9 @@ def test_admins_cannot_manage_members(org_a, client_for):
 
 def test_owner_changes_a_role_through_htmx_and_gets_the_row_back(org_a, client_for):
     admin = org_a.membership(org_a.admin)
-    response = client_for(org_a.owner).post(_role_url(org_a, admin), {"role": "auditor"}, HTTP_HX_REQUEST="true")
+    response = client_for(org_a.owner).post(
+        _role_url(org_a, admin), {"role": "auditor"}, HTTP_HX_REQUEST="true"
+    )
     assert response.status_code == 200
     body = response.content.decode()
     assert body.strip().startswith(f'<tr id="member-{admin.pk}"')

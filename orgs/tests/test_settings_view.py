@@ -24,7 +24,10 @@ def test_owner_saves_quotas_and_the_change_is_audited(org_a, client_for):
     assert response.status_code == 302
     org = Organization.objects.get(pk=org_a.org.pk)
     assert (org.name, org.max_mqtt_users, org.token_ttl_default, org.token_ttl_max) == (
-        "Acme Robotics", 250, 1800, 7200,
+        "Acme Robotics",
+        250,
+        1800,
+        7200,
     )
     event = AuditEvent.objects.filter(org=org, action="org.updated").get()
     assert event.actor_label == org_a.owner.email
@@ -46,8 +49,12 @@ def test_a_default_ttl_above_the_maximum_is_explained_and_nothing_is_saved(org_a
 
 def test_out_of_range_and_non_numeric_quotas_are_refused(org_a, client_for):
     client = client_for(org_a.owner)
-    for field, value in [("token_ttl_max", "90000"), ("max_mqtt_users", "0"), ("max_connections", "lots"),
-                         ("name", "  ")]:
+    for field, value in [
+        ("token_ttl_max", "90000"),
+        ("max_mqtt_users", "0"),
+        ("max_connections", "lots"),
+        ("name", "  "),
+    ]:
         response = client.post(_url(org_a), {**VALID, field: value})
         assert response.status_code == 200, field
         assert 'aria-invalid="true"' in response.content.decode(), field
@@ -64,7 +71,13 @@ def test_admins_and_auditors_see_quotas_but_cannot_change_them(org_a, client_for
 
 
 def test_saving_unchanged_settings_records_nothing(org_a, client_for):
-    same = {"name": "Acme", "max_mqtt_users": "100", "max_connections": "1000",
-            "token_ttl_default": "3600", "token_ttl_max": "86400", "audit_retention_days": "365"}
+    same = {
+        "name": "Acme",
+        "max_mqtt_users": "100",
+        "max_connections": "1000",
+        "token_ttl_default": "3600",
+        "token_ttl_max": "86400",
+        "audit_retention_days": "365",
+    }
     assert client_for(org_a.owner).post(_url(org_a), same).status_code == 302
     assert not AuditEvent.objects.filter(org=org_a.org, action="org.updated").exists()

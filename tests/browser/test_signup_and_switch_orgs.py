@@ -44,7 +44,10 @@ def test_sign_up_land_on_overview_and_switch_orgs(page, artifacts, settings):
     page.get_by_test_id("org-switcher").get_by_role("link", name=re.compile("Initech")).click()
     expect(page).to_have_url(re.compile(f"/o/{first_id}/$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Initech")
-    assert set(Membership.objects.values_list("org_id", "role")) == {(first_id, Role.OWNER), (second_id, Role.OWNER)}
+    assert set(Membership.objects.values_list("org_id", "role")) == {
+        (first_id, Role.OWNER),
+        (second_id, Role.OWNER),
+    }
 
 
 def test_owner_changes_a_role_in_place_with_htmx(page, org_a, artifacts):
@@ -61,7 +64,9 @@ def test_owner_changes_a_role_in_place_with_htmx(page, org_a, artifacts):
     with page.expect_response(re.compile(r"/role/$")) as response:
         row.get_by_label(f"Role of {org_a.admin.email}").select_option("auditor")
     assert response.value.status == 200
-    expect(page.locator(f"#member-{admin.pk}").get_by_label(f"Role of {org_a.admin.email}")).to_have_value("auditor")
+    expect(page.locator(f"#member-{admin.pk}").get_by_label(f"Role of {org_a.admin.email}")).to_have_value(
+        "auditor"
+    )
     assert org_a.membership(org_a.admin).role == Role.AUDITOR
 
     # The last owner cannot step down: the row says why, the role stays.

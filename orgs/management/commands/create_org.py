@@ -25,7 +25,9 @@ class Command(BaseCommand):
             help="Password for the owner account when it is created (without it, the new "
             "account cannot sign in until an operator sets one)",
         )
-        parser.add_argument("--json", action="store_true", dest="as_json", help='Print {"org_id": ..., "owner": ...}')
+        parser.add_argument(
+            "--json", action="store_true", dest="as_json", help='Print {"org_id": ..., "owner": ...}'
+        )
 
     def handle(self, *args, name: str, owner: str, password: str | None, as_json: bool, **options):
         email = owner.strip().lower()
@@ -54,4 +56,6 @@ class Command(BaseCommand):
         else:
             self.stdout.write(org.id)
             if created and not password:
-                self.stderr.write(f"Created {email} without a password: set one with `manage.py changepassword {email}`.")
+                self.stderr.write(
+                    f"Created {email} without a password: set one with `manage.py changepassword {email}`."
+                )
