@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 
@@ -73,3 +74,47 @@ def client_for(client):
         return client
 
     return sign_in
+
+
+@pytest.fixture
+def api_key_for(db):
+    """An API key of ``world``'s org with ``scopes``; returns (ApiKey, "sk_..." value)."""
+    from audit.services import Actor
+    from orgs.api_keys import api_key_create
+
+    def create(world: OrgWorld, scopes=("manage",), name: str = "backend"):
+        return api_key_create(org=world.org, name=name, scopes=list(scopes), actor=Actor.member(world.owner))
+
+    return create
+
+
+@pytest.fixture
+def api(client, api_key_for, org_a):
+    """A JSON client of the REST API authenticated with a ``manage`` key of org A."""
+    return ApiClient(client, api_key_for(org_a)[1])
+
+
+class ApiClient:
+    def __init__(self, client, key: str | None):
+        self.client, self.key = client, key
+
+    def with_key(self, key: str | None) -> ApiClient:
+        return ApiClient(self.client, key)
+
+    def call(self, method: str, path: str, body=None, raw: bytes | None = None, **extra):
+        headers = {"HTTP_AUTHORIZATION": f"Bearer {self.key}"} if self.key else {}
+        data = raw if raw is not None else (None if body is None else json.dumps(body))
+        kwargs = {"content_type": "application/json"} if data is not None else {}
+        return getattr(self.client, method)(f"/api/v1{path}", data, **kwargs, **{**headers, **extra})
+
+    def get(self, path, **extra):
+        return self.call("get", path, **extra)
+
+    def post(self, path, body=None, **extra):
+        return self.call("post", path, body, **extra)
+
+    def patch(self, path, body=None, **extra):
+        return self.call("patch", path, body, **extra)
+
+    def delete(self, path, **extra):
+        return self.call("delete", path, **extra)

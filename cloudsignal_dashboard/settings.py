@@ -83,6 +83,11 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 MQTT_PUBLIC_TLS_URL = env.str("MQTT_PUBLIC_TLS_URL", default="mqtts://localhost:8883")
 MQTT_PUBLIC_WSS_URL = env.str("MQTT_PUBLIC_WSS_URL", default="wss://localhost:18885/")
 
+# Temporary tokens minted per API key (a `limits` rate string, e.g. "600/minute").
+TOKEN_MINT_RATE_LIMIT = env.str("TOKEN_MINT_RATE_LIMIT", default="600/minute")
+# Largest request body accepted (bytes); larger ones get 413.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=1024 * 1024)
+
 # Whether anyone may create an account (and its first org) at /accounts/signup/.
 SIGNUP_ENABLED = env_bool("SIGNUP_ENABLED", True)
 
@@ -96,6 +101,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "template_partials",
+    "ninja",
     "axes",
     "accounts",
     "orgs",
@@ -189,11 +195,15 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Token expiry jobs wait up to 24 h for their ETA. On Redis a task unacknowledged for
+# longer than the visibility timeout is redelivered; the jobs are idempotent, and the
+# per-minute sweep catches any that are lost, so the default is kept.
 # Only unit tests may run tasks eagerly; see tests' settings overrides.
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Every periodic job, in one place.
 CELERY_BEAT_SCHEDULE = {
+    "sweep-expired-tokens": {"task": "users.tasks.sweep_expired_tokens", "schedule": 60.0},
     "clear-expired-dashboard-sessions": {
         "task": "accounts.tasks.clear_expired_sessions",
         "schedule": 3600.0,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import include, path, register_converter
 
+from cloudsignal_dashboard.api import api
 from orgs import views as org_views
 from orgs.tenancy import OrgIdConverter
 from orgs.urls import section_urlpatterns
@@ -21,6 +22,7 @@ urlpatterns = [
     path("", org_views.home, name="home"),
     path("orgs/new/", org_views.org_create, name="org_create"),
     path("accounts/", include("accounts.urls")),
+    path("api/v1/", api.urls),
     path("o/<org_id:org_id>/", include(org_patterns)),
     path("admin/", admin.site.urls),
 ]

@@ -135,3 +135,37 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} is {self.role} of {self.org_id}"
+
+
+class Scope(models.TextChoices):
+    TOKENS_MINT = "tokens:mint", "tokens:mint — mint, list and revoke temporary tokens"
+    MANAGE = "manage", "manage — everything the API offers, MQTT users included"
+
+
+class ApiKey(models.Model):
+    """An org's credential for its backends: ``sk_<id>_<secret>``, stored as a digest."""
+
+    id = models.CharField(primary_key=True, max_length=32, editable=False)
+    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(max_length=100)
+    scopes = models.JSONField(default=list)
+    secret_digest = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.CharField(max_length=254, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} (sk_{self.id})"
+
+    @property
+    def display_prefix(self) -> str:
+        return f"sk_{self.id}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+    def allows(self, scope: str) -> bool:
+        """``manage`` grants every scope."""
+        return scope in self.scopes or Scope.MANAGE in self.scopes

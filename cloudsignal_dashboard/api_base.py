@@ -1,0 +1,80 @@
+"""What every router of the REST API shares: API-key authentication, scopes, errors.
+
+The key's org is the only org a call can see: routers look objects up with
+``org_of(request)`` and nothing else.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+from ninja import Schema
+from ninja.security import HttpBearer
+
+from audit.services import Actor
+from orgs.api_keys import api_key_actor, api_key_authenticate
+from orgs.models import ApiKey, Organization
+
+
+class ApiError(Exception):
+    """An answer other than success: ``status`` and a ``detail`` that says what is wrong."""
+
+    def __init__(self, status: int, detail: str, headers: dict | None = None):
+        super().__init__(detail)
+        self.status, self.detail, self.headers = status, detail, headers or {}
+
+
+class ErrorOut(Schema):
+    detail: str
+
+
+# Documented error answers of every authenticated operation.
+ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 413: ErrorOut, 422: ErrorOut}
+
+
+class ApiKeyAuth(HttpBearer):
+    """``Authorization: Bearer sk_...``; missing, malformed, unknown or revoked → 401,
+    each with its own message (HttpBearer alone answers a bare "Unauthorized")."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> ApiKey | None:
+        return api_key_authenticate(token)
+
+    def __call__(self, request: HttpRequest) -> ApiKey:
+        header = request.headers.get("Authorization", "")
+        if not header:
+            raise ApiError(401, "Missing API key: send the header `Authorization: Bearer sk_...`.")
+        scheme, _, value = header.partition(" ")
+        if scheme.lower() != "bearer" or not value.strip():
+            raise ApiError(401, "Malformed Authorization header: expected `Bearer sk_...`.")
+        key = api_key_authenticate(value.strip())
+        if key is None:
+            raise ApiError(401, "Invalid or revoked API key.")
+        return key
+
+
+def api_key_of(request: HttpRequest) -> ApiKey:
+    return request.auth  # type: ignore[attr-defined]
+
+
+def org_of(request: HttpRequest) -> Organization:
+    return api_key_of(request).org
+
+
+def actor_of(request: HttpRequest) -> Actor:
+    return api_key_actor(api_key_of(request))
+
+
+def require_scope(request: HttpRequest, scope: str) -> None:
+    if not api_key_of(request).allows(scope):
+        raise ApiError(403, f"This API key lacks the {str(scope)!r} scope.")
+
+
+def validation_detail(error: ValidationError) -> str:
+    """One readable sentence from a service's ValidationError."""
+    if hasattr(error, "error_dict"):
+        return " ".join(
+            f"{field}: {message}" if field != "__all__" else message
+            for field, messages in error.message_dict.items()
+            for message in messages
+        )
+    return " ".join(error.messages)

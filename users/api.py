@@ -1,0 +1,246 @@
+"""REST endpoints for MQTT users (scope ``manage``) and temporary tokens (``tokens:mint``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.conf import settings
+from django.http import HttpRequest
+from ninja import Field, Router, Schema, Status
+from ninja.pagination import LimitOffsetPagination, paginate
+
+from cloudsignal_dashboard.api_base import (
+    ERRORS,
+    ApiError,
+    actor_of,
+    api_key_of,
+    org_of,
+    require_scope,
+)
+from cloudsignal_dashboard.ratelimit import hit
+from orgs.models import Scope
+
+from . import services, tokens
+from .models import MqttUser, TempToken, TokenStatus
+from .selectors import filter_users
+
+users_router = Router(tags=["MQTT users"])
+tokens_router = Router(tags=["Temporary tokens"])
+
+
+class UserIn(Schema):
+    name: str = Field(..., max_length=200, description="1–64 of a-z 0-9 . _ - ; unique in the org")
+    description: str = Field("", max_length=500)
+
+
+class UserPatch(Schema):
+    description: str | None = Field(None, max_length=500)
+    enabled: bool | None = None
+
+
+class RotateIn(Schema):
+    grace_seconds: int = Field(
+        0, description="0, 300, 3600 or 86400: how long the previous secret still works"
+    )
+
+
+class UserOut(Schema):
+    name: str
+    username: str
+    description: str
+    enabled: bool
+    created_at: datetime
+    created_by: str
+    last_seen_at: datetime | None
+    secret_created_at: datetime
+
+
+class UserCreatedOut(UserOut):
+    secret: str = Field(..., description="The permanent secret: shown this once, never again")
+
+
+class SecretOut(Schema):
+    username: str
+    secret: str
+    previous_secret_valid_until: datetime | None
+
+
+class TokenIn(Schema):
+    user: str = Field(..., max_length=200, description="Name of an enabled MQTT user of the key's org")
+    ttl_seconds: int | None = Field(None, description="Default: the org's token TTL; at most its maximum")
+    label: str = Field("", max_length=100)
+
+
+class TokenOut(Schema):
+    id: str
+    username: str
+    label: str
+    status: str
+    created_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None
+    minted_by: str
+
+
+class TokenMintedOut(Schema):
+    id: str
+    username: str
+    token: str = Field(..., description="Use as the MQTT password with the username; shown once")
+    expires_at: datetime
+    mqtt_tls_url: str
+    mqtt_wss_url: str
+
+
+def _user(request: HttpRequest, name: str) -> MqttUser:
+    user = MqttUser.objects.select_related("org").filter(org=org_of(request), name=name).first()
+    if user is None:
+        raise ApiError(404, f"No MQTT user named {name!r} in this organization.")
+    return user
+
+
+def _user_out(user: MqttUser) -> dict:
+    return {
+        "name": user.name,
+        "username": user.username,
+        "description": user.description,
+        "enabled": user.enabled,
+        "created_at": user.created_at,
+        "created_by": user.created_by,
+        "last_seen_at": user.last_seen_at,
+        "secret_created_at": user.secret_created_at,
+    }
+
+
+def _token_out(token: TempToken) -> dict:
+    return {
+        "id": token.id,
+        "username": token.user.username,
+        "label": token.label,
+        "status": token.status,
+        "created_at": token.created_at,
+        "expires_at": token.expires_at,
+        "revoked_at": token.revoked_at,
+        "minted_by": token.minted_by_label,
+    }
+
+
+@users_router.post("", response={201: UserCreatedOut, **ERRORS}, summary="Create an MQTT user")
+def create_user(request: HttpRequest, body: UserIn):
+    require_scope(request, Scope.MANAGE)
+    user, secret = services.user_create(
+        org=org_of(request),
+        name=body.name,
+        description=body.description,
+        actor=actor_of(request),
+        request=request,
+    )
+    return Status(201, {**_user_out(user), "secret": secret})
+
+
+@users_router.get("", response={200: list[UserOut], **ERRORS}, summary="List MQTT users")
+@paginate(LimitOffsetPagination)
+def list_users(request: HttpRequest, q: str = "", status: str = ""):
+    require_scope(request, Scope.MANAGE)
+    if status and status not in ("enabled", "disabled", "never_seen"):
+        raise ApiError(422, "status must be one of enabled, disabled, never_seen.")
+    users = filter_users(MqttUser.objects.filter(org=org_of(request)), q=q, status=status)
+    return [_user_out(u) for u in users.select_related("org")]
+
+
+@users_router.get("/{name}", response={200: UserOut, **ERRORS}, summary="Get an MQTT user")
+def get_user(request: HttpRequest, name: str):
+    require_scope(request, Scope.MANAGE)
+    return _user_out(_user(request, name))
+
+
+@users_router.patch("/{name}", response={200: UserOut, **ERRORS}, summary="Change description or enabled")
+def patch_user(request: HttpRequest, name: str, body: UserPatch):
+    require_scope(request, Scope.MANAGE)
+    user = services.user_update(
+        user=_user(request, name),
+        description=body.description,
+        enabled=body.enabled,
+        actor=actor_of(request),
+        request=request,
+    )
+    return _user_out(user)
+
+
+@users_router.delete("/{name}", response={204: None, **ERRORS}, summary="Delete an MQTT user and its tokens")
+def delete_user(request: HttpRequest, name: str):
+    require_scope(request, Scope.MANAGE)
+    services.user_delete(user=_user(request, name), actor=actor_of(request), request=request)
+    return Status(204, None)
+
+
+@users_router.post("/{name}/rotate", response={200: SecretOut, **ERRORS}, summary="Rotate the secret")
+def rotate_secret(request: HttpRequest, name: str, body: RotateIn):
+    require_scope(request, Scope.MANAGE)
+    user = _user(request, name)
+    secret = services.user_rotate_secret(
+        user=user, grace_seconds=body.grace_seconds, actor=actor_of(request), request=request
+    )
+    user.refresh_from_db()
+    return {
+        "username": user.username,
+        "secret": secret,
+        "previous_secret_valid_until": user.previous_secret_valid_until,
+    }
+
+
+@tokens_router.post("", response={201: TokenMintedOut, 429: dict, **ERRORS}, summary="Mint a temporary token")
+def mint_token(request: HttpRequest, body: TokenIn):
+    require_scope(request, Scope.TOKENS_MINT)
+    key = api_key_of(request)
+    verdict = hit("token-mint", key.id, settings.TOKEN_MINT_RATE_LIMIT)
+    if not verdict.allowed:
+        raise ApiError(
+            429,
+            f"Too many tokens minted with this key (limit {settings.TOKEN_MINT_RATE_LIMIT}); "
+            f"retry in {verdict.retry_after} s.",
+            headers={"Retry-After": str(verdict.retry_after)},
+        )
+    token, value = tokens.token_mint(
+        org=org_of(request),
+        user=_user(request, body.user),
+        ttl_seconds=body.ttl_seconds,
+        label=body.label,
+        actor=actor_of(request),
+        request=request,
+    )
+    return Status(
+        201,
+        {
+            "id": token.id,
+            "username": token.user.username,
+            "token": value,
+            "expires_at": token.expires_at,
+            "mqtt_tls_url": settings.MQTT_PUBLIC_TLS_URL,
+            "mqtt_wss_url": settings.MQTT_PUBLIC_WSS_URL,
+        },
+    )
+
+
+@tokens_router.get("", response={200: list[TokenOut], **ERRORS}, summary="List tokens")
+@paginate(LimitOffsetPagination)
+def list_tokens(request: HttpRequest, user: str = "", status: str = ""):
+    require_scope(request, Scope.TOKENS_MINT)
+    if status and status not in TokenStatus.values:
+        raise ApiError(422, f"status must be one of {', '.join(TokenStatus.values)}.")
+    qs = TempToken.objects.filter(org=org_of(request)).select_related("user", "user__org")
+    if user:
+        qs = qs.filter(user__name=user)
+    if status:
+        qs = qs.with_status(status)
+    return [_token_out(t) for t in qs.order_by("-created_at")]
+
+
+@tokens_router.delete("/{token_id}", response={204: None, **ERRORS}, summary="Revoke a token")
+def revoke_token(request: HttpRequest, token_id: str):
+    require_scope(request, Scope.TOKENS_MINT)
+    bare = token_id.removeprefix("cst_")
+    token = TempToken.objects.select_related("user", "org").filter(org=org_of(request), pk=bare).first()
+    if token is None:
+        raise ApiError(404, f"No token {token_id!r} in this organization.")
+    tokens.token_revoke(token=token, actor=actor_of(request), request=request)
+    return Status(204, None)
