@@ -32,6 +32,27 @@ class OrgWorld:
     admin: User
     auditor: User
 
+    @property
+    def mqtt_user(self):
+        """An MQTT user of this org, named after it so no other org has the name."""
+        from audit.services import Actor
+        from users.models import MqttUser
+        from users.services import user_create
+
+        name = f"device-{self.org.id[4:]}"
+        existing = MqttUser.objects.filter(org=self.org, name=name).first()
+        return existing or user_create(org=self.org, name=name, actor=Actor.system())[0]
+
+    @property
+    def token(self):
+        """An active token of ``mqtt_user`` (created on first use)."""
+        from audit.services import Actor
+        from users.models import TempToken
+        from users.tokens import token_mint
+
+        existing = TempToken.objects.filter(org=self.org).first()
+        return existing or token_mint(org=self.org, user=self.mqtt_user, actor=Actor.system())[0]
+
     def member(self, role: str) -> User:
         return {"owner": self.owner, "admin": self.admin, "auditor": self.auditor}[role]
 

@@ -83,6 +83,8 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 MQTT_PUBLIC_TLS_URL = env.str("MQTT_PUBLIC_TLS_URL", default="mqtts://localhost:8883")
 MQTT_PUBLIC_WSS_URL = env.str("MQTT_PUBLIC_WSS_URL", default="wss://localhost:18885/")
 
+# Shortest lifetime a temporary token may be minted with, in seconds.
+TOKEN_MIN_TTL = env.int("TOKEN_MIN_TTL", default=60)
 # Temporary tokens minted per API key (a `limits` rate string, e.g. "600/minute").
 TOKEN_MINT_RATE_LIMIT = env.str("TOKEN_MINT_RATE_LIMIT", default="600/minute")
 # Largest request body accepted (bytes); larger ones get 413.

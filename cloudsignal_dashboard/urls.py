@@ -9,11 +9,14 @@ from cloudsignal_dashboard.api import api
 from orgs import views as org_views
 from orgs.tenancy import OrgIdConverter
 from orgs.urls import section_urlpatterns
+from users.urls import token_urlpatterns
 
 register_converter(OrgIdConverter, "org_id")
 
 org_patterns = [
     path("", include("orgs.urls")),
+    path("users/", include("users.urls")),
+    path("tokens/", include((token_urlpatterns, "tokens"))),
     path("audit/", include("audit.urls")),
     path("", include((section_urlpatterns, "sections"))),
 ]

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from audit.models import AuditEvent
 from audit.services import Actor
+from cloudsignal_dashboard.forms import add_service_errors
 
 from . import services
 from .forms import MemberAddForm, MemberRoleForm, OrgCreateForm, OrgSettingsForm
@@ -88,7 +89,7 @@ def members(request: HttpRequest, org_id: str) -> HttpResponse:
                 request=request,
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, f"{m.user.email} is now {m.get_role_display().lower()}.")
             return redirect("orgs:members", org_id=org_id)
@@ -156,21 +157,8 @@ def member_remove(request: HttpRequest, org_id: str, member_id: str) -> HttpResp
     return redirect("orgs:members", org_id=org_id)
 
 
-def _add_errors(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errs in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, errs)
-    else:
-        form.add_error(None, error.messages)
-
-
 # Sections that later releases fill. Each says honestly what it will hold and what to do now.
 SECTIONS = {
-    "mqtt-users": (
-        "MQTT users",
-        "MQTT users (name@org) with permanent secrets for backends, agents and devices.",
-    ),
-    "tokens": ("Tokens", "Temporary tokens for browsers, minted by your backend with an API key."),
     "acls": ("ACLs", "PUBLISH and SUBSCRIBE rules per user, with a simulator and history."),
     "sessions": ("Sessions", "Every MQTT connection: who, from where, over which transport, for how long."),
     "alerts": ("Alerts", "Anomalies found by scans: brute force, shared credentials, unusual addresses."),

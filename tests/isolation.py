@@ -25,6 +25,14 @@ def _admin_membership(world) -> dict:
     return {"member_id": world.membership(world.admin).pk}
 
 
+def _mqtt_user(world) -> dict:
+    return {"name": world.mqtt_user.name}
+
+
+def _token(world) -> dict:
+    return {"token_id": world.token.id}
+
+
 ORG_URL_CASES: dict[str, Kwargs] = {
     "orgs:overview": _none,
     "orgs:settings": _none,
@@ -32,8 +40,15 @@ ORG_URL_CASES: dict[str, Kwargs] = {
     "orgs:member_role": _admin_membership,
     "orgs:member_remove": _admin_membership,
     "audit:log": _none,
-    "sections:mqtt-users": _none,
-    "sections:tokens": _none,
+    "users:list": _none,
+    "users:create": _none,
+    "users:detail": _mqtt_user,
+    "users:rotate": _mqtt_user,
+    "users:update": _mqtt_user,
+    "users:delete": _mqtt_user,
+    "tokens:list": _none,
+    "tokens:mint": _none,
+    "tokens:revoke": _token,
     "sections:acls": _none,
     "sections:sessions": _none,
     "sections:alerts": _none,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -18,7 +19,7 @@ from audit.services import Actor, Subject, record_event
 from broker.revocations import emit_disconnect
 from cloudsignal_dashboard import credentials
 from cloudsignal_dashboard.errors import Conflict
-from orgs.models import MIN_TOKEN_TTL, Organization
+from orgs.models import Organization
 
 from .models import MqttUser, TempToken, TokenStatus
 
@@ -29,8 +30,15 @@ def _subject(token: TempToken) -> Subject:
     return Subject("token", token.id, f"{token.display_prefix} of {token.user.username}")
 
 
+def min_ttl() -> int:
+    return settings.TOKEN_MIN_TTL
+
+
 def allowed_ttl_message(org: Organization) -> str:
-    return f"ttl_seconds must be between {MIN_TOKEN_TTL} and {org.token_ttl_max} seconds (this organization's maximum)."
+    return (
+        f"ttl_seconds must be between {min_ttl()} and {org.token_ttl_max} seconds "
+        "(this organization's maximum)."
+    )
 
 
 @transaction.atomic
@@ -49,7 +57,7 @@ def token_mint(
     if not user.enabled:
         raise Conflict({"user": f"{user.username} is disabled: enable it before minting tokens for it."})
     ttl = org.token_ttl_default if ttl_seconds is None else ttl_seconds
-    if not isinstance(ttl, int) or isinstance(ttl, bool) or not MIN_TOKEN_TTL <= ttl <= org.token_ttl_max:
+    if not isinstance(ttl, int) or isinstance(ttl, bool) or not min_ttl() <= ttl <= org.token_ttl_max:
         raise ValidationError({"ttl_seconds": allowed_ttl_message(org)})
     label = (label or "").strip()
     if len(label) > 100:

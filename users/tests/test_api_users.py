@@ -128,8 +128,8 @@ def test_another_orgs_user_is_404_on_every_endpoint(api, api_key_for, org_b, cli
 
 
 def test_authentication_errors_say_what_is_wrong(api, api_key_for, org_a):
-    from orgs.api_keys import api_key_revoke
     from audit.services import Actor
+    from orgs.api_keys import api_key_revoke
 
     assert api.with_key(None).get("/users").json() == {
         "detail": "Missing API key: send the header `Authorization: Bearer sk_...`."

@@ -1,0 +1,54 @@
+"""Forms of the MQTT user and token pages; rules live in the services."""
+
+from __future__ import annotations
+
+from django import forms
+
+from cloudsignal_dashboard.forms import StyledFormMixin
+
+from .models import ROTATION_GRACE_CHOICES, TokenStatus
+from .selectors import USER_STATUS_FILTERS
+
+
+class UserCreateForm(StyledFormMixin, forms.Form):
+    name = forms.CharField(
+        max_length=64,
+        help_text="1–64 of a–z, 0–9, dot, underscore, hyphen. The username becomes name@org.",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    description = forms.CharField(max_length=500, required=False, help_text="What connects with it.")
+
+
+class UserFilterForm(StyledFormMixin, forms.Form):
+    q = forms.CharField(required=False, label="Search")
+    status = forms.ChoiceField(
+        required=False,
+        choices=[("", "All users")] + [(k, k.replace("_", " ").capitalize()) for k in USER_STATUS_FILTERS],
+    )
+
+
+class RotateForm(StyledFormMixin, forms.Form):
+    grace_seconds = forms.TypedChoiceField(
+        label="Previous secret keeps working for", choices=ROTATION_GRACE_CHOICES, coerce=int, initial=0
+    )
+
+
+class DescriptionForm(StyledFormMixin, forms.Form):
+    description = forms.CharField(max_length=500, required=False)
+
+
+class TokenMintForm(StyledFormMixin, forms.Form):
+    user = forms.ChoiceField(label="MQTT user")
+    ttl_seconds = forms.IntegerField(label="Lifetime (seconds)", required=False)
+    label = forms.CharField(max_length=100, required=False, help_text="Where it is used, e.g. 'ops console'.")
+
+    def __init__(self, *args, users=(), default_ttl: int = 3600, max_ttl: int = 86400, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["user"].choices = [(u.name, u.name) for u in users]
+        self.fields["ttl_seconds"].help_text = f"Default {default_ttl} s, at most {max_ttl} s."
+        self.fields["ttl_seconds"].widget.attrs["placeholder"] = str(default_ttl)
+
+
+class TokenFilterForm(StyledFormMixin, forms.Form):
+    user = forms.CharField(required=False, label="User")
+    status = forms.ChoiceField(required=False, choices=[("", "Any status"), *TokenStatus.choices])

@@ -1,0 +1,238 @@
+"""Pages of MQTT users and temporary tokens. Tenancy comes from the middleware; every
+query goes through ``request.tenant``; every change through a service."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from audit.models import AuditEvent
+from audit.services import Actor
+from cloudsignal_dashboard.forms import add_service_errors
+from cloudsignal_dashboard.pages import render_page, render_secret
+
+from . import services, tokens
+from .forms import DescriptionForm, RotateForm, TokenFilterForm, TokenMintForm, UserCreateForm, UserFilterForm
+from .models import MqttUser, TempToken
+from .selectors import filter_users
+from .snippets import connection_snippets
+
+PAGE_SIZE = 25
+USER_TABS = ("overview", "acl", "sessions", "audit")
+
+
+def user_list(request: HttpRequest, org_id: str) -> HttpResponse:
+    tenant = request.tenant
+    filters = UserFilterForm(request.GET)
+    filters.is_valid()
+    users = filter_users(
+        tenant.scope(MqttUser),
+        q=filters.cleaned_data.get("q", ""),
+        status=filters.cleaned_data.get("status", ""),
+    )
+    page = Paginator(users, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "filters": filters,
+        "page": page,
+        "total": tenant.scope(MqttUser).count(),
+        "query": request.GET.urlencode(),
+    }
+    if request.htmx and request.htmx.target == "user-results":
+        return render_page(request, "users/list.html#results", context)
+    return render_page(request, "users/list.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def user_create(request: HttpRequest, org_id: str) -> HttpResponse:
+    tenant = request.tenant
+    form = UserCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user, secret = services.user_create(
+                org=tenant.org,
+                name=form.cleaned_data["name"],
+                description=form.cleaned_data["description"],
+                actor=Actor.member(request.user),
+                request=request,
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            return _reveal(request, user, secret, created=True)
+    status = 422 if form.errors else 200
+    return render_page(request, "users/create.html", {"form": form}, status=status)
+
+
+def _reveal(request: HttpRequest, user: MqttUser, secret: str, *, created: bool) -> HttpResponse:
+    detail = reverse("users:detail", kwargs={"org_id": user.org_id, "name": user.name})
+    context = {
+        "mqtt_user": user,
+        "secret": secret,
+        "created": created,
+        "snippets": connection_snippets(user, secret),
+        "detail_url": detail,
+    }
+    return render_secret(request, "users/reveal.html", context, push_url=detail)
+
+
+def user_detail(request: HttpRequest, org_id: str, name: str) -> HttpResponse:
+    tenant = request.tenant
+    user = tenant.get(MqttUser, name=name)
+    tab = request.GET.get("tab", "overview")
+    if tab not in USER_TABS:
+        tab = "overview"
+    context = {
+        "mqtt_user": user,
+        "tab": tab,
+        "rotate_form": RotateForm(),
+        "description_form": DescriptionForm(initial={"description": user.description}),
+        "active_tokens": tenant.scope(TempToken).filter(user=user).with_status("active").count(),
+    }
+    if tab == "audit":
+        context["events"] = (
+            tenant.scope(AuditEvent)
+            .filter(
+                Q(subject_type="mqtt_user", subject_id=user.id)
+                | Q(subject_type="token", subject_label__endswith=f" of {user.username}")
+            )
+            .order_by("-at", "-id")[:100]
+        )
+    return render_page(request, "users/detail.html", context)
+
+
+@require_POST
+def user_rotate(request: HttpRequest, org_id: str, name: str) -> HttpResponse:
+    user = request.tenant.get(MqttUser, name=name)
+    form = RotateForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose a grace period: none, 5 minutes, 1 hour or 24 hours.")
+        return redirect("users:detail", org_id=org_id, name=name)
+    secret = services.user_rotate_secret(
+        user=user,
+        grace_seconds=form.cleaned_data["grace_seconds"],
+        actor=Actor.member(request.user),
+        request=request,
+    )
+    user.refresh_from_db()
+    return _reveal(request, user, secret, created=False)
+
+
+@require_POST
+def user_update(request: HttpRequest, org_id: str, name: str) -> HttpResponse:
+    """Enable, disable (``enabled`` = "true"/"false") or change the description."""
+    user = request.tenant.get(MqttUser, name=name)
+    changes: dict = {}
+    if "enabled" in request.POST:
+        if request.POST["enabled"] not in ("true", "false"):
+            messages.error(request, "enabled must be true or false.")
+            return redirect("users:detail", org_id=org_id, name=name)
+        changes["enabled"] = request.POST["enabled"] == "true"
+    if "description" in request.POST:
+        form = DescriptionForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, "Keep the description under 500 characters.")
+            return redirect("users:detail", org_id=org_id, name=name)
+        changes["description"] = form.cleaned_data["description"]
+    user = services.user_update(user=user, actor=Actor.member(request.user), request=request, **changes)
+    if "enabled" in changes:
+        state = "enabled" if user.enabled else "disabled; its live sessions are being disconnected"
+        messages.success(request, f"{user.username} is {state}.")
+    else:
+        messages.success(request, "Description saved.")
+    return redirect("users:detail", org_id=org_id, name=name)
+
+
+@require_http_methods(["GET", "POST"])
+def user_delete(request: HttpRequest, org_id: str, name: str) -> HttpResponse:
+    user = request.tenant.get(MqttUser, name=name)
+    if request.method == "POST":
+        if request.POST.get("confirm") != user.name:
+            messages.error(request, f"Type {user.name} to confirm the deletion.")
+            return redirect("users:delete", org_id=org_id, name=name)
+        services.user_delete(user=user, actor=Actor.member(request.user), request=request)
+        messages.success(request, f"{user.username} was deleted; its audit history is kept.")
+        return redirect("users:list", org_id=org_id)
+    return render_page(request, "users/delete.html", {"mqtt_user": user})
+
+
+# --- Temporary tokens -----------------------------------------------------------------
+
+
+def _mint_form(request: HttpRequest, data=None) -> TokenMintForm:
+    tenant = request.tenant
+    return TokenMintForm(
+        data,
+        users=tenant.scope(MqttUser).filter(enabled=True).order_by("name"),
+        default_ttl=tenant.org.token_ttl_default,
+        max_ttl=tenant.org.token_ttl_max,
+        initial={"user": request.GET.get("user", "")},
+    )
+
+
+def token_list(request: HttpRequest, org_id: str, mint_form: TokenMintForm | None = None) -> HttpResponse:
+    tenant = request.tenant
+    filters = TokenFilterForm(request.GET)
+    filters.is_valid()
+    qs = tenant.scope(TempToken).select_related("user").order_by("-created_at")
+    if filters.cleaned_data.get("user"):
+        qs = qs.filter(user__name=filters.cleaned_data["user"])
+    if filters.cleaned_data.get("status"):
+        qs = qs.with_status(filters.cleaned_data["status"])
+    context = {
+        "filters": filters,
+        "page": Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page")),
+        "mint_form": mint_form or _mint_form(request),
+        "query": request.GET.urlencode(),
+    }
+    return render_page(request, "users/tokens.html", context, status=422 if mint_form else 200)
+
+
+@require_POST
+def token_mint(request: HttpRequest, org_id: str) -> HttpResponse:
+    tenant = request.tenant
+    form = _mint_form(request, request.POST)
+    if form.is_valid():
+        user = tenant.scope(MqttUser).filter(name=form.cleaned_data["user"]).first()
+        try:
+            token, value = tokens.token_mint(
+                org=tenant.org,
+                user=user,
+                ttl_seconds=form.cleaned_data["ttl_seconds"],
+                label=form.cleaned_data["label"],
+                actor=Actor.member(request.user),
+                request=request,
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            listing = reverse("tokens:list", kwargs={"org_id": org_id})
+            return render_secret(
+                request,
+                "users/token_reveal.html",
+                {"token": token, "value": value, "list_url": listing},
+                push_url=listing,
+            )
+    if request.htmx:  # the mint card only, with the errors
+        return render_page(request, "users/token_mint.html", {"mint_form": form}, status=422)
+    return token_list(request, org_id, mint_form=form)
+
+
+@require_POST
+def token_revoke(request: HttpRequest, org_id: str, token_id: str) -> HttpResponse:
+    token = request.tenant.get(request.tenant.scope(TempToken).select_related("user"), pk=token_id)
+    try:
+        tokens.token_revoke(token=token, actor=Actor.member(request.user), request=request)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"{token.display_prefix} is revoked; its sessions are being disconnected.")
+    back = request.POST.get("next", "")
+    if not back.startswith(f"/o/{org_id}/"):  # only back into this org's pages
+        back = reverse("tokens:list", kwargs={"org_id": org_id})
+    return redirect(back)
