@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -44,7 +44,7 @@ def user_list(request: HttpRequest, org_id: str) -> HttpResponse:
         "query": request.GET.urlencode(),
     }
     if request.htmx and request.htmx.target == "user-results":
-        return render_page(request, "users/list.html#results", context)
+        return render(request, "users/list.html#results", context)
     return render_page(request, "users/list.html", context)
 
 
