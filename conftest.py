@@ -53,6 +53,16 @@ class OrgWorld:
         existing = TempToken.objects.filter(org=self.org).first()
         return existing or token_mint(org=self.org, user=self.mqtt_user, actor=Actor.system())[0]
 
+    @property
+    def api_key(self):
+        """An API key of this org (created on first use)."""
+        from audit.services import Actor
+        from orgs.api_keys import api_key_create
+        from orgs.models import ApiKey
+
+        existing = ApiKey.objects.filter(org=self.org).first()
+        return existing or api_key_create(org=self.org, name="k", scopes=["manage"], actor=Actor.system())[0]
+
     def member(self, role: str) -> User:
         return {"owner": self.owner, "admin": self.admin, "auditor": self.auditor}[role]
 

@@ -11,6 +11,8 @@ class StyledFormMixin:
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
+            if isinstance(field.widget, forms.CheckboxSelectMultiple | forms.CheckboxInput):
+                continue  # rendered as a list of checks, styled in the template
             css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
             field.widget.attrs["class"] = f"{field.widget.attrs.get('class', '')} {css}".strip()
 

@@ -6,7 +6,7 @@ from django import forms
 
 from cloudsignal_dashboard.forms import StyledFormMixin
 
-from .models import QUOTA_BOUNDS, Organization, Role
+from .models import QUOTA_BOUNDS, Organization, Role, Scope
 
 
 class OrgCreateForm(StyledFormMixin, forms.Form):
@@ -46,3 +46,13 @@ class MemberAddForm(StyledFormMixin, forms.Form):
 
 class MemberRoleForm(StyledFormMixin, forms.Form):
     role = forms.ChoiceField(choices=Role.choices)
+
+
+class ApiKeyCreateForm(StyledFormMixin, forms.Form):
+    name = forms.CharField(max_length=100, help_text="Which backend uses it, e.g. 'web backend (prod)'.")
+    scopes = forms.MultipleChoiceField(
+        choices=Scope.choices,
+        initial=[Scope.TOKENS_MINT],
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Grant the least that works: a backend that only mints tokens needs tokens:mint.",
+    )

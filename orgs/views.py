@@ -9,15 +9,19 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from audit.models import AuditEvent
 from audit.services import Actor
 from cloudsignal_dashboard.forms import add_service_errors
+from cloudsignal_dashboard.pages import render_page, render_secret
 
 from . import services
-from .forms import MemberAddForm, MemberRoleForm, OrgCreateForm, OrgSettingsForm
-from .models import Membership, Organization, Role
+from .api_keys import api_key_create as create_key
+from .api_keys import api_key_revoke as revoke_key
+from .forms import ApiKeyCreateForm, MemberAddForm, MemberRoleForm, OrgCreateForm, OrgSettingsForm
+from .models import ApiKey, Membership, Organization, Role
 from .selectors import members_of, memberships_of
 from .tenancy import requires_role
 
@@ -155,6 +159,47 @@ def member_remove(request: HttpRequest, org_id: str, member_id: str) -> HttpResp
     ):
         return redirect("home")
     return redirect("orgs:members", org_id=org_id)
+
+
+def api_keys(request: HttpRequest, org_id: str, form: ApiKeyCreateForm | None = None) -> HttpResponse:
+    """List the org's API keys; owners and admins create them (revealed once)."""
+    tenant = request.tenant
+    context = {
+        "form": form or ApiKeyCreateForm(),
+        "keys": tenant.scope(ApiKey).order_by("revoked_at", "-created_at"),
+        "settings_tab": "api-keys",
+    }
+    return render_page(request, "orgs/api_keys.html", context, status=422 if form else 200)
+
+
+@require_POST
+def api_key_create(request: HttpRequest, org_id: str) -> HttpResponse:
+    tenant = request.tenant
+    form = ApiKeyCreateForm(request.POST)
+    if form.is_valid():
+        try:
+            key, value = create_key(
+                org=tenant.org,
+                name=form.cleaned_data["name"],
+                scopes=form.cleaned_data["scopes"],
+                actor=Actor.member(request.user),
+                request=request,
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            listing = reverse("orgs:api_keys", kwargs={"org_id": org_id})
+            context = {"key": key, "value": value, "list_url": listing, "settings_tab": "api-keys"}
+            return render_secret(request, "orgs/api_key_reveal.html", context, push_url=listing)
+    return api_keys(request, org_id, form=form)
+
+
+@require_POST
+def api_key_revoke(request: HttpRequest, org_id: str, key_id: str) -> HttpResponse:
+    key = request.tenant.get(ApiKey, pk=key_id)
+    revoke_key(key=key, actor=Actor.member(request.user), request=request)
+    messages.success(request, f"{key.name} ({key.display_prefix}) is revoked: calls with it now get 401.")
+    return redirect("orgs:api_keys", org_id=org_id)
 
 
 # Sections that later releases fill. Each says honestly what it will hold and what to do now.

@@ -33,12 +33,19 @@ def _token(world) -> dict:
     return {"token_id": world.token.id}
 
 
+def _api_key(world) -> dict:
+    return {"key_id": world.api_key.id}
+
+
 ORG_URL_CASES: dict[str, Kwargs] = {
     "orgs:overview": _none,
     "orgs:settings": _none,
     "orgs:members": _none,
     "orgs:member_role": _admin_membership,
     "orgs:member_remove": _admin_membership,
+    "orgs:api_keys": _none,
+    "orgs:api_key_create": _none,
+    "orgs:api_key_revoke": _api_key,
     "audit:log": _none,
     "users:list": _none,
     "users:create": _none,
