@@ -11,6 +11,7 @@ from ninja.pagination import LimitOffsetPagination, paginate
 
 from cloudsignal_dashboard.api_base import (
     ERRORS,
+    ErrorOut,
     ApiError,
     actor_of,
     api_key_of,
@@ -188,7 +189,7 @@ def rotate_secret(request: HttpRequest, name: str, body: RotateIn):
     }
 
 
-@tokens_router.post("", response={201: TokenMintedOut, 429: dict, **ERRORS}, summary="Mint a temporary token")
+@tokens_router.post("", response={201: TokenMintedOut, 429: ErrorOut, **ERRORS}, summary="Mint a temporary token")
 def mint_token(request: HttpRequest, body: TokenIn):
     require_scope(request, Scope.TOKENS_MINT)
     key = api_key_of(request)
