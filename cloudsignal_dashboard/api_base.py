@@ -6,10 +6,13 @@ The key's org is the only org a call can see: routers look objects up with
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from ninja import Schema
 from ninja.security import HttpBearer
+from pydantic import AfterValidator
 
 from audit.services import Actor
 from orgs.api_keys import api_key_actor, api_key_authenticate
@@ -22,6 +25,17 @@ class ApiError(Exception):
     def __init__(self, status: int, detail: str, headers: dict | None = None):
         super().__init__(detail)
         self.status, self.detail, self.headers = status, detail, headers or {}
+
+
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("must not contain a NUL character (U+0000)")
+    return value
+
+
+# A string field of a request: PostgreSQL text cannot hold U+0000, so it is refused here
+# with a 422 instead of failing in the database.
+Text = Annotated[str, AfterValidator(_no_nul)]
 
 
 class ErrorOut(Schema):

@@ -11,8 +11,9 @@ from ninja.pagination import LimitOffsetPagination, paginate
 
 from cloudsignal_dashboard.api_base import (
     ERRORS,
-    ErrorOut,
     ApiError,
+    ErrorOut,
+    Text,
     actor_of,
     api_key_of,
     org_of,
@@ -30,12 +31,12 @@ tokens_router = Router(tags=["Temporary tokens"])
 
 
 class UserIn(Schema):
-    name: str = Field(..., max_length=200, description="1–64 of a-z 0-9 . _ - ; unique in the org")
-    description: str = Field("", max_length=500)
+    name: Text = Field(..., max_length=200, description="1–64 of a-z 0-9 . _ - ; unique in the org")
+    description: Text = Field("", max_length=500)
 
 
 class UserPatch(Schema):
-    description: str | None = Field(None, max_length=500)
+    description: Text | None = Field(None, max_length=500)
     enabled: bool | None = None
 
 
@@ -67,9 +68,9 @@ class SecretOut(Schema):
 
 
 class TokenIn(Schema):
-    user: str = Field(..., max_length=200, description="Name of an enabled MQTT user of the key's org")
+    user: Text = Field(..., max_length=200, description="Name of an enabled MQTT user of the key's org")
     ttl_seconds: int | None = Field(None, description="Default: the org's token TTL; at most its maximum")
-    label: str = Field("", max_length=100)
+    label: Text = Field("", max_length=100)
 
 
 class TokenOut(Schema):
@@ -189,7 +190,9 @@ def rotate_secret(request: HttpRequest, name: str, body: RotateIn):
     }
 
 
-@tokens_router.post("", response={201: TokenMintedOut, 429: ErrorOut, **ERRORS}, summary="Mint a temporary token")
+@tokens_router.post(
+    "", response={201: TokenMintedOut, 429: ErrorOut, **ERRORS}, summary="Mint a temporary token"
+)
 def mint_token(request: HttpRequest, body: TokenIn):
     require_scope(request, Scope.TOKENS_MINT)
     key = api_key_of(request)
