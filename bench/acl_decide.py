@@ -80,7 +80,10 @@ def main() -> None:
             assert (decision.allowed, decision.rule_index) == loop_decide(rules)(topic), topic
         compiled[n] = rate(lambda t, p=policy: p.decide("publish", t), topics)
         looped[n] = rate(loop_decide(rules), topics, seconds=1.0)
-        print(f"{n:>5} rules: compiled {compiled[n]:>12,.0f} decisions/s   plain loop {looped[n]:>12,.0f} decisions/s")
+        print(
+            f"{n:>5} rules: compiled {compiled[n]:>12,.0f} decisions/s   "
+            f"plain loop {looped[n]:>12,.0f} decisions/s"
+        )
     growth = compiled[10] / compiled[1000]
     speedup = compiled[1000] / looped[1000]
     print(f"time per decision, 1,000 rules / 10 rules: {growth:.2f}x (target <= 2)")

@@ -10,6 +10,8 @@ from django.http import HttpRequest
 from ninja import NinjaAPI
 from ninja.errors import ValidationError as SchemaValidationError
 
+from acls.api import acl_router, rule_sets_router, simulate_router
+from acls.services import RuleErrors
 from cloudsignal_dashboard.errors import Conflict
 from users.api import tokens_router, users_router
 
@@ -26,7 +28,10 @@ api = NinjaAPI(
     urls_namespace="api",
 )
 api.add_router("/users", users_router)
+api.add_router("/users", acl_router)
 api.add_router("/tokens", tokens_router)
+api.add_router("/rule-sets", rule_sets_router)
+api.add_router("/simulate", simulate_router)
 
 
 @api.exception_handler(ApiError)
@@ -35,6 +40,15 @@ def _api_error(request: HttpRequest, exc: ApiError):
     for name, value in exc.headers.items():
         response[name] = value
     return response
+
+
+@api.exception_handler(RuleErrors)
+def _rule_errors(request: HttpRequest, exc: RuleErrors):
+    body = {
+        "detail": validation_detail(exc),
+        "errors": [{"index": i, "reason": reason} for i, reason in sorted(exc.errors.items())],
+    }
+    return api.create_response(request, body, status=422)
 
 
 @api.exception_handler(Conflict)

@@ -36,6 +36,9 @@ class MqttUser(models.Model):
     previous_secret_digest = models.CharField(max_length=64, blank=True)
     previous_secret_valid_until = models.DateTimeField(null=True, blank=True)
 
+    # Optimistic locking of the user's ACL (own rules and rule sets): each save increments it.
+    acl_revision = models.PositiveIntegerField(default=0)
+
     class Meta:
         constraints = [models.UniqueConstraint(fields=["org", "name"], name="mqtt_user_unique_name_per_org")]
 
