@@ -63,6 +63,34 @@ class OrgWorld:
         existing = ApiKey.objects.filter(org=self.org).first()
         return existing or api_key_create(org=self.org, name="k", scopes=["manage"], actor=Actor.system())[0]
 
+    @property
+    def rule_set(self):
+        """A rule set of this org with one saved revision, named after the org."""
+        from acls.models import RuleSet
+        from acls.services import rule_set_create, rule_set_save
+        from audit.services import Actor
+
+        name = f"set-{self.org.id[4:]}"
+        existing = RuleSet.objects.filter(org=self.org, name=name).first()
+        if existing:
+            return existing
+        created = rule_set_create(org=self.org, name=name, actor=Actor.system())
+        rules = [{"permission": "allow", "action": "subscribe", "topic": "a/b"}]
+        return rule_set_save(rule_set=created, rules=rules, revision=0, actor=Actor.system())
+
+    @property
+    def mqtt_user_with_acl(self):
+        """``mqtt_user`` with at least one saved ACL revision."""
+        from acls.services import user_acl_save
+        from audit.services import Actor
+
+        user = self.mqtt_user
+        if user.acl_revision == 0:
+            rules = [{"permission": "allow", "action": "subscribe", "topic": "a/b"}]
+            user_acl_save(user=user, rules=rules, rule_sets=[], revision=0, actor=Actor.system())
+            user.refresh_from_db()
+        return user
+
     def member(self, role: str) -> User:
         return {"owner": self.owner, "admin": self.admin, "auditor": self.auditor}[role]
 

@@ -17,6 +17,7 @@ org_patterns = [
     path("", include("orgs.urls")),
     path("users/", include("users.urls")),
     path("tokens/", include((token_urlpatterns, "tokens"))),
+    path("acls/", include("acls.urls")),
     path("audit/", include("audit.urls")),
     path("", include((section_urlpatterns, "sections"))),
 ]

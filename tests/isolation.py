@@ -37,6 +37,18 @@ def _api_key(world) -> dict:
     return {"key_id": world.api_key.id}
 
 
+def _rule_set(world) -> dict:
+    return {"name": world.rule_set.name}
+
+
+def _rule_set_revision(world) -> dict:
+    return {"name": world.rule_set.name, "number": 1}
+
+
+def _user_revision(world) -> dict:
+    return {"name": world.mqtt_user_with_acl.name, "number": 1}
+
+
 ORG_URL_CASES: dict[str, Kwargs] = {
     "orgs:overview": _none,
     "orgs:settings": _none,
@@ -56,7 +68,17 @@ ORG_URL_CASES: dict[str, Kwargs] = {
     "tokens:list": _none,
     "tokens:mint": _none,
     "tokens:revoke": _token,
-    "sections:acls": _none,
+    "acls:index": _none,
+    "acls:simulator": _none,
+    "acls:rule_set_create": _none,
+    "acls:rule_set": _rule_set,
+    "acls:rule_set_edit": _rule_set,
+    "acls:rule_set_delete": _rule_set,
+    "acls:rule_set_history": _rule_set,
+    "acls:rule_set_rollback": _rule_set_revision,
+    "acls:user_edit": _mqtt_user,
+    "acls:user_history": _mqtt_user,
+    "acls:user_rollback": _user_revision,
     "sections:sessions": _none,
     "sections:alerts": _none,
 }

@@ -94,6 +94,10 @@ def user_detail(request: HttpRequest, org_id: str, name: str) -> HttpResponse:
         "description_form": DescriptionForm(initial={"description": user.description}),
         "active_tokens": tenant.scope(TempToken).filter(user=user).with_status("active").count(),
     }
+    if tab == "acl":
+        from acls.views import user_editor_context
+
+        context.update(user_editor_context(request, user))
     if tab == "audit":
         context["events"] = (
             tenant.scope(AuditEvent)
