@@ -280,11 +280,12 @@ def rollback(request: HttpRequest, org_id: str, kind: str, name: str, number: in
 # --- Simulator -------------------------------------------------------------------------
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET"])
 def simulator(request: HttpRequest, org_id: str) -> HttpResponse:
-    """Decide one check against a user's (or a token's user's) saved ACL."""
+    """Decide one check against a user's (or a token's user's) saved ACL. A GET: it changes
+    nothing, so auditors use it too, and a result can be shared as a link."""
     tenant = request.tenant
-    form = SimulatorForm(request.POST or request.GET or None, users=tenant.scope(MqttUser).order_by("name"))
+    form = SimulatorForm(request.GET or None, users=tenant.scope(MqttUser).order_by("name"))
     result = None
     if form.is_bound and form.is_valid():
         data = form.cleaned_data

@@ -12,10 +12,12 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from acls.models import RuleSet
 from audit.models import AuditEvent
 from audit.services import Actor
 from cloudsignal_dashboard.forms import add_service_errors
 from cloudsignal_dashboard.pages import render_page, render_secret
+from users.models import MqttUser, TempToken
 
 from . import services
 from .api_keys import api_key_create as create_key
@@ -52,6 +54,9 @@ def overview(request: HttpRequest, org_id: str) -> HttpResponse:
         "mqtt_tls_url": settings.MQTT_PUBLIC_TLS_URL,
         "mqtt_wss_url": settings.MQTT_PUBLIC_WSS_URL,
         "member_count": tenant.scope(Membership).count(),
+        "mqtt_user_count": tenant.scope(MqttUser).count(),
+        "active_token_count": tenant.scope(TempToken).with_status("active").count(),
+        "rule_set_count": tenant.scope(RuleSet).count(),
         "recent_events": tenant.scope(AuditEvent).order_by("-at", "-id")[:8],
     }
     return render(request, "orgs/overview.html", context)
