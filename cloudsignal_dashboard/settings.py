@@ -70,6 +70,8 @@ def _secret_from_env_or_var(name: str) -> str:
 
 
 SECRET_KEY = _secret_from_env_or_var("SECRET_KEY")
+# What the broker presents on the hook API (Authorization: Bearer ...), DESIGN §6.
+BROKER_HOOK_SECRET = _secret_from_env_or_var("BROKER_HOOK_SECRET")
 # Key of the HMAC-SHA256 digests of MQTT secrets, tokens and API keys (DESIGN §5).
 SECRETS_PEPPER = _secret_from_env_or_var("SECRETS_PEPPER")
 

@@ -27,6 +27,7 @@ urlpatterns = [
     path("orgs/new/", org_views.org_create, name="org_create"),
     path("accounts/", include("accounts.urls")),
     path("api/v1/", api.urls),
+    path("broker/v1/", include("broker.urls")),
     path("o/<org_id:org_id>/", include(org_patterns)),
     path("admin/", admin.site.urls),
 ]

@@ -16,6 +16,7 @@ PRODUCTION_ENV = {
     "CLOUDSIGNAL_ENV": "production",
     "SECRET_KEY": "k" * 10 + "-production-secret-key-with-enough-entropy-1234567890abcdef",
     "SECRETS_PEPPER": "a-production-pepper-0123456789",
+    "BROKER_HOOK_SECRET": "a-production-hook-secret-0123456789",
     "ALLOWED_HOSTS": "dashboard.example.com",
     "DATABASE_URL": "postgres://cloudsignal:cloudsignal@127.0.0.1:5432/cloudsignal",
 }
@@ -44,7 +45,7 @@ def test_check_deploy_reports_no_issues_with_production_settings(tmp_path):
     assert not list(tmp_path.iterdir()), "production must not generate secrets into var/"
 
 
-@pytest.mark.parametrize("missing", ["SECRET_KEY", "SECRETS_PEPPER", "ALLOWED_HOSTS"])
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "SECRETS_PEPPER", "BROKER_HOOK_SECRET", "ALLOWED_HOSTS"])
 def test_production_refuses_to_start_without_a_required_setting(tmp_path, missing):
     env = {k: v for k, v in PRODUCTION_ENV.items() if k != missing}
     result = _manage("check", env=env, var_dir=tmp_path)

@@ -1,0 +1,156 @@
+"""The broker's authentication and authorization checks (DESIGN §6, EMQX 5 HTTP shapes).
+
+A refusal tells the broker ``deny`` and nothing more; the reason goes to the audit log.
+Every authentication is audited (success or failure, peer address, client id, transport).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from django.utils import timezone
+
+from acls import cache as acl_cache
+from acls.policy import compile_policy
+from audit.models import ActorType, MqttSession, Outcome
+from audit.services import Actor, Subject, record_event
+from cloudsignal_dashboard import credentials
+from orgs.models import ORG_ID_PATTERN, Organization
+from users.models import MqttUser, TokenStatus
+from users.services import verify_user_secret
+from users.tokens import find_token
+
+USERNAME = re.compile(rf"(?P<name>[a-z0-9._-]{{1,64}})@(?P<org>{ORG_ID_PATTERN})")
+CATCH_ALL_DENY = {"permission": "deny", "action": "all", "topic": "#"}
+DENY = {"result": "deny"}
+
+
+@dataclass
+class Attempt:
+    username: str
+    password: str
+    client_id: str
+    peer_ip: str | None
+    transport: str
+    proto_ver: str
+
+    @classmethod
+    def from_payload(cls, data: dict) -> Attempt:
+        def text(key: str) -> str:
+            value = data.get(key)
+            return "" if value is None else str(value)
+
+        peer = text("peerhost") or None
+        return cls(
+            text("username"), text("password"), text("clientid"), peer, text("transport"), text("proto_ver")
+        )
+
+
+def compiled_acl(user: MqttUser, client_id: str) -> list[dict]:
+    """The user's rules with the org namespace prefixed and placeholders expanded for this
+    client, rules that match nothing left out, ending in a catch-all deny."""
+    policy = compile_policy(acl_cache.rules_for(user), username=user.name, client_id=client_id or None)
+    prefix = f"{user.org_id}/"
+    acl = [
+        {"permission": rule.permission, "action": rule.action, "topic": prefix + topic}
+        for rule, topic in zip(policy.rules, policy.expanded, strict=True)
+        if topic is not None
+    ]
+    return [*acl, CATCH_ALL_DENY]
+
+
+def _valid_ip(value: str | None) -> str | None:
+    import ipaddress
+
+    try:
+        return str(ipaddress.ip_address(value)) if value else None
+    except ValueError:
+        return None
+
+
+def authenticate(attempt: Attempt) -> dict:
+    """Answer the broker's authentication request; audit it either way."""
+    peer_ip = _valid_ip(attempt.peer_ip)
+    match = USERNAME.fullmatch(attempt.username)
+    if match is None:
+        return _refuse(None, attempt, peer_ip, "malformed_username")
+    user = MqttUser.objects.select_related("org").filter(org_id=match["org"], name=match["name"]).first()
+    if user is None:
+        org = Organization.objects.filter(pk=match["org"]).first()
+        return _refuse(org, attempt, peer_ip, "unknown_user" if org else "unknown_org")
+    token = None
+    if attempt.password.startswith(credentials.TOKEN_PREFIX + "_"):
+        token = find_token(attempt.password)
+        if token is None or token.user_id != user.pk:
+            return _refuse(user.org, attempt, peer_ip, "bad_token", user=user)
+        if token.status != TokenStatus.ACTIVE:
+            return _refuse(user.org, attempt, peer_ip, f"token_{token.status}", user=user)
+    elif not verify_user_secret(user, attempt.password):
+        return _refuse(user.org, attempt, peer_ip, "bad_secret", user=user)
+    if not user.enabled:
+        return _refuse(user.org, attempt, peer_ip, "user_disabled", user=user)
+    live = MqttSession.objects.filter(org=user.org, disconnected_at__isnull=True).count()
+    if live >= user.org.max_connections:
+        return _refuse(user.org, attempt, peer_ip, "connection_quota", user=user)
+    MqttUser.objects.filter(pk=user.pk).update(last_seen_at=timezone.now())
+    _audit(
+        user.org, attempt, peer_ip, Outcome.SUCCESS, "token" if token else "secret", user=user, token=token
+    )
+    answer = {
+        "result": "allow",
+        "is_superuser": False,
+        "client_attrs": {"org": user.org_id},
+        "acl": compiled_acl(user, attempt.client_id),
+    }
+    if token is not None:
+        answer["expire_at"] = int(token.expires_at.timestamp())
+    return answer
+
+
+def _refuse(org, attempt: Attempt, peer_ip, reason: str, *, user: MqttUser | None = None) -> dict:
+    if org is not None:  # an attempt naming no org of ours has no audit log to go to
+        _audit(org, attempt, peer_ip, Outcome.FAILURE, reason, user=user)
+    return DENY
+
+
+def _audit(org, attempt: Attempt, peer_ip, outcome: str, reason: str, *, user=None, token=None) -> None:
+    action = "auth.success" if outcome == Outcome.SUCCESS else "auth.failure"
+    actor = Actor(ActorType.MQTT_USER, user.pk if user else "", attempt.username[:254])
+    details = {
+        "reason": reason,
+        "client_id": attempt.client_id[:256],
+        "transport": attempt.transport[:16],
+        "proto_ver": attempt.proto_ver[:8],
+    }
+    if token is not None:
+        details["token_id"] = token.id
+    record_event(
+        org,
+        action,
+        actor=actor,
+        subject=Subject("mqtt_user", user.pk if user else "", attempt.username[:254]),
+        peer_ip=peer_ip,
+        outcome=outcome,
+        details=details,
+    )
+
+
+def authorize(data: dict) -> dict:
+    """The per-check fallback: {username, clientid, topic, action} → allow or deny."""
+    match = USERNAME.fullmatch(str(data.get("username") or ""))
+    topic, action = str(data.get("topic") or ""), str(data.get("action") or "")
+    if match is None or action not in ("publish", "subscribe"):
+        return DENY
+    user = (
+        MqttUser.objects.select_related("org")
+        .filter(org_id=match["org"], name=match["name"], enabled=True)
+        .first()
+    )
+    prefix = f"{match['org']}/"
+    if user is None or not topic.startswith(prefix):
+        return DENY
+    policy = compile_policy(
+        acl_cache.rules_for(user), username=user.name, client_id=str(data.get("clientid") or "") or None
+    )
+    return {"result": "allow" if policy.decide(action, topic[len(prefix) :]).allowed else "deny"}
