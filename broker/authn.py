@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 
+from django.db import transaction
 from django.utils import timezone
 
 from acls import cache as acl_cache
@@ -69,8 +71,21 @@ def _valid_ip(value: str | None) -> str | None:
         return None
 
 
+# last_seen_at is written at most this often per user: a reconnect storm must not turn
+# into a storm of row updates.
+LAST_SEEN_RESOLUTION = timedelta(seconds=60)
+
+
 def authenticate(attempt: Attempt) -> dict:
-    """Answer the broker's authentication request; audit it either way."""
+    """Answer the broker's authentication request; audit it either way.
+
+    One transaction, so the audit insert and the last-seen update cost one commit.
+    """
+    with transaction.atomic():
+        return _authenticate(attempt)
+
+
+def _authenticate(attempt: Attempt) -> dict:
     peer_ip = _valid_ip(attempt.peer_ip)
     match = USERNAME.fullmatch(attempt.username)
     if match is None:
@@ -93,7 +108,9 @@ def authenticate(attempt: Attempt) -> dict:
     live = MqttSession.objects.filter(org=user.org, disconnected_at__isnull=True).count()
     if live >= user.org.max_connections:
         return _refuse(user.org, attempt, peer_ip, "connection_quota", user=user)
-    MqttUser.objects.filter(pk=user.pk).update(last_seen_at=timezone.now())
+    now = timezone.now()
+    if user.last_seen_at is None or now - user.last_seen_at > LAST_SEEN_RESOLUTION:
+        MqttUser.objects.filter(pk=user.pk).update(last_seen_at=now)
     _audit(
         user.org, attempt, peer_ip, Outcome.SUCCESS, "token" if token else "secret", user=user, token=token
     )

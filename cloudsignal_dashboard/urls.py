@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import include, path, register_converter
 
+from cloudsignal_dashboard import health
 from cloudsignal_dashboard.api import api
 from orgs import views as org_views
 from orgs.tenancy import OrgIdConverter
@@ -28,6 +29,8 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("api/v1/", api.urls),
     path("broker/v1/", include("broker.urls")),
+    path("healthz", health.live, name="healthz"),
+    path("readyz", health.ready, name="readyz"),
     path("o/<org_id:org_id>/", include(org_patterns)),
     path("admin/", admin.site.urls),
 ]
