@@ -5,9 +5,19 @@ from __future__ import annotations
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 
-from cloudsignal_dashboard.api_base import ERRORS, ApiError, ErrorOut, Text, actor_of, org_of, require_scope
+from cloudsignal_dashboard.api_base import (
+    ERRORS,
+    ApiError,
+    ErrorOut,
+    Text,
+    actor_of,
+    org_get,
+    org_of,
+    require_scope,
+)
 from orgs.models import Scope
-from users.models import MqttUser, TempToken
+from users.api import user_by_name
+from users.models import TempToken
 
 from . import services
 from .models import RuleSet
@@ -90,18 +100,13 @@ class SimulateOut(Schema):
 ACL_ERRORS = {**ERRORS, 422: RuleErrorsOut | ErrorOut}
 
 
-def _user(request: HttpRequest, name: str) -> MqttUser:
-    user = MqttUser.objects.select_related("org").filter(org=org_of(request), name=name).first()
-    if user is None:
-        raise ApiError(404, f"No MQTT user named {name!r} in this organization.")
-    return user
-
-
 def _rule_set(request: HttpRequest, name: str) -> RuleSet:
-    rule_set = RuleSet.objects.select_related("org").filter(org=org_of(request), name=name).first()
-    if rule_set is None:
-        raise ApiError(404, f"No rule set named {name!r} in this organization.")
-    return rule_set
+    return org_get(
+        request,
+        RuleSet.objects.select_related("org"),
+        f"No rule set named {name!r} in this organization.",
+        name=name,
+    )
 
 
 def _rules(body_rules: list[RuleIO]) -> list[dict]:
@@ -121,14 +126,14 @@ def _rule_set_out(rule_set: RuleSet) -> dict:
 @acl_router.get("/{name}/acl", response={200: AclOut, **ERRORS}, summary="Read a user's ACL")
 def get_acl(request: HttpRequest, name: str):
     require_scope(request, Scope.MANAGE)
-    return services.user_acl(_user(request, name)).__dict__
+    return services.user_acl(user_by_name(request, name)).__dict__
 
 
 @acl_router.put("/{name}/acl", response={200: AclOut, **ACL_ERRORS}, summary="Replace a user's ACL")
 def put_acl(request: HttpRequest, name: str, body: AclIn):
     require_scope(request, Scope.MANAGE)
     acl = services.user_acl_save(
-        user=_user(request, name),
+        user=user_by_name(request, name),
         rules=_rules(body.rules),
         rule_sets=body.rule_sets,
         revision=body.revision,
@@ -210,7 +215,7 @@ def simulate(request: HttpRequest, body: SimulateIn):
             raise ApiError(404, f"No token {body.token!r} in this organization.")
         user = token.user
     else:
-        user = _user(request, body.user)
+        user = user_by_name(request, body.user)
     result = services.simulate(user, action=body.action, topic=body.topic, client_id=body.client_id)
     deciding = result.deciding
     return {

@@ -147,47 +147,37 @@ def _disconnected(event: dict) -> bool:
     return True
 
 
-def _connack(event: dict) -> bool:
-    reason_code = str(event.get("reason_code") or "")
-    if reason_code in ("", "success", "0"):
-        return False
+def _audit_failure(event: dict, action: str, details: dict) -> bool:
+    """Record a refusal the broker reports, in the audit log of the username's org."""
     user, org_id = _user(event)
     if org_id is None or not _org_exists(org_id):
         return False
     ip, _ = _peer(str(event.get("peername") or ""))
+    label = str(event.get("username"))[:254]
     record_event(
         _org(org_id),
-        "mqtt.connect_refused",
-        actor=Actor(ActorType.MQTT_USER, user.pk if user else "", str(event.get("username"))[:254]),
-        subject=Subject("mqtt_user", user.pk if user else "", str(event.get("username"))[:254]),
+        action,
+        actor=Actor(ActorType.MQTT_USER, user.pk if user else "", label),
+        subject=Subject("mqtt_user", user.pk if user else "", label),
         peer_ip=ip,
         outcome=Outcome.FAILURE,
-        details={"reason_code": reason_code[:64], "client_id": str(event.get("clientid") or "")[:256]},
+        details={**details, "client_id": str(event.get("clientid") or "")[:256]},
     )
     return True
+
+
+def _connack(event: dict) -> bool:
+    reason_code = str(event.get("reason_code") or "")
+    if reason_code in ("", "success", "0"):
+        return False
+    return _audit_failure(event, "mqtt.connect_refused", {"reason_code": reason_code[:64]})
 
 
 def _authz(event: dict) -> bool:
     if str(event.get("result") or "") != "deny":
         return False
-    user, org_id = _user(event)
-    if org_id is None or not _org_exists(org_id):
-        return False
-    ip, _ = _peer(str(event.get("peername") or ""))
-    record_event(
-        _org(org_id),
-        "mqtt.acl_denied",
-        actor=Actor(ActorType.MQTT_USER, user.pk if user else "", str(event.get("username"))[:254]),
-        subject=Subject("mqtt_user", user.pk if user else "", str(event.get("username"))[:254]),
-        peer_ip=ip,
-        outcome=Outcome.FAILURE,
-        details={
-            "action": str(event.get("action") or "")[:16],
-            "topic": str(event.get("topic") or "")[:1024],
-            "client_id": str(event.get("clientid") or "")[:256],
-        },
-    )
-    return True
+    details = {"action": str(event.get("action") or "")[:16], "topic": str(event.get("topic") or "")[:1024]}
+    return _audit_failure(event, "mqtt.acl_denied", details)
 
 
 def _subscribed(event: dict) -> bool:

@@ -86,6 +86,15 @@ def actor_of(request: HttpRequest) -> Actor:
     return api_key_actor(api_key_of(request))
 
 
+def org_get(request: HttpRequest, queryset, missing: str, **lookup):
+    """One object of the key's org, or 404 with ``missing`` — the API's single tenancy
+    check: "not yours" and "does not exist" are the same answer."""
+    found = queryset.filter(org=org_of(request), **lookup).first()
+    if found is None:
+        raise ApiError(404, missing)
+    return found
+
+
 def require_scope(request: HttpRequest, scope: str) -> None:
     if not api_key_of(request).allows(scope):
         raise ApiError(403, f"This API key lacks the {str(scope)!r} scope.")

@@ -16,6 +16,7 @@ from cloudsignal_dashboard.api_base import (
     Text,
     actor_of,
     api_key_of,
+    org_get,
     org_of,
     require_scope,
 )
@@ -93,11 +94,13 @@ class TokenMintedOut(Schema):
     mqtt_wss_url: str
 
 
-def _user(request: HttpRequest, name: str) -> MqttUser:
-    user = MqttUser.objects.select_related("org").filter(org=org_of(request), name=name).first()
-    if user is None:
-        raise ApiError(404, f"No MQTT user named {name!r} in this organization.")
-    return user
+def user_by_name(request: HttpRequest, name: str) -> MqttUser:
+    return org_get(
+        request,
+        MqttUser.objects.select_related("org"),
+        f"No MQTT user named {name!r} in this organization.",
+        name=name,
+    )
 
 
 def _user_out(user: MqttUser) -> dict:
@@ -152,14 +155,14 @@ def list_users(request: HttpRequest, q: str = "", status: str = ""):
 @users_router.get("/{name}", response={200: UserOut, **ERRORS}, summary="Get an MQTT user")
 def get_user(request: HttpRequest, name: str):
     require_scope(request, Scope.MANAGE)
-    return _user_out(_user(request, name))
+    return _user_out(user_by_name(request, name))
 
 
 @users_router.patch("/{name}", response={200: UserOut, **ERRORS}, summary="Change description or enabled")
 def patch_user(request: HttpRequest, name: str, body: UserPatch):
     require_scope(request, Scope.MANAGE)
     user = services.user_update(
-        user=_user(request, name),
+        user=user_by_name(request, name),
         description=body.description,
         enabled=body.enabled,
         actor=actor_of(request),
@@ -171,14 +174,14 @@ def patch_user(request: HttpRequest, name: str, body: UserPatch):
 @users_router.delete("/{name}", response={204: None, **ERRORS}, summary="Delete an MQTT user and its tokens")
 def delete_user(request: HttpRequest, name: str):
     require_scope(request, Scope.MANAGE)
-    services.user_delete(user=_user(request, name), actor=actor_of(request), request=request)
+    services.user_delete(user=user_by_name(request, name), actor=actor_of(request), request=request)
     return Status(204, None)
 
 
 @users_router.post("/{name}/rotate", response={200: SecretOut, **ERRORS}, summary="Rotate the secret")
 def rotate_secret(request: HttpRequest, name: str, body: RotateIn):
     require_scope(request, Scope.MANAGE)
-    user = _user(request, name)
+    user = user_by_name(request, name)
     secret = services.user_rotate_secret(
         user=user, grace_seconds=body.grace_seconds, actor=actor_of(request), request=request
     )
@@ -206,7 +209,7 @@ def mint_token(request: HttpRequest, body: TokenIn):
         )
     token, value = tokens.token_mint(
         org=org_of(request),
-        user=_user(request, body.user),
+        user=user_by_name(request, body.user),
         ttl_seconds=body.ttl_seconds,
         label=body.label,
         actor=actor_of(request),
@@ -242,9 +245,11 @@ def list_tokens(request: HttpRequest, user: str = "", status: str = ""):
 @tokens_router.delete("/{token_id}", response={204: None, **ERRORS}, summary="Revoke a token")
 def revoke_token(request: HttpRequest, token_id: str):
     require_scope(request, Scope.TOKENS_MINT)
-    bare = token_id.removeprefix("cst_")
-    token = TempToken.objects.select_related("user", "org").filter(org=org_of(request), pk=bare).first()
-    if token is None:
-        raise ApiError(404, f"No token {token_id!r} in this organization.")
+    token = org_get(
+        request,
+        TempToken.objects.select_related("user", "org"),
+        f"No token {token_id!r} in this organization.",
+        pk=token_id.removeprefix("cst_"),
+    )
     tokens.token_revoke(token=token, actor=actor_of(request), request=request)
     return Status(204, None)
