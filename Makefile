@@ -25,11 +25,13 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 	$(VENV)/bin/pip install -q -r requirements-dev.txt
 	touch $@
 
-## make run: web (gunicorn), Celery worker and beat as one process group; Ctrl-C stops all.
+## make run: web (gunicorn), Celery worker and beat, and the MQTT broker as one process
+## group; Ctrl-C stops all.
 run: $(VENV)/.runtime
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py bootstrap_demo --url http://localhost:$(PORT)/
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/honcho start -f Procfile -p $(PORT)
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" DASHBOARD_URL=http://127.0.0.1:$(PORT) \
+	  $(VENV)/bin/honcho start -f Procfile -p $(PORT)
 
 ## make test: install and start PostgreSQL, Redis and Chromium if needed, then the whole suite.
 test: $(VENV)/.dev services

@@ -53,6 +53,7 @@ def overview(request: HttpRequest, org_id: str) -> HttpResponse:
     context = {
         "mqtt_tls_url": settings.MQTT_PUBLIC_TLS_URL,
         "mqtt_wss_url": settings.MQTT_PUBLIC_WSS_URL,
+        "dev_ca_file": settings.VAR_DIR / "tls" / "ca.pem" if not settings.PRODUCTION else None,
         "member_count": tenant.scope(Membership).count(),
         "mqtt_user_count": tenant.scope(MqttUser).count(),
         "active_token_count": tenant.scope(TempToken).with_status("active").count(),
