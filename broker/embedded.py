@@ -87,7 +87,7 @@ class DashboardPlugin(BaseAuthPlugin, BaseTopicPlugin):
         dashboard_url: str = "http://127.0.0.1:8000"
         hook_secret: str = ""
         node: str = "amqtt@localhost"
-        poll_interval: float = 0.5
+        poll_interval: float = 0.25
         flush_interval: float = 0.5
         timeout: float = 5.0
         max_buffered_events: int = 100_000
@@ -106,6 +106,10 @@ class DashboardPlugin(BaseAuthPlugin, BaseTopicPlugin):
         if self.http is None or self.http.closed:
             self.http = aiohttp.ClientSession(
                 base_url=self.config.dashboard_url.rstrip("/") + "/",
+                # A fresh connection per call: a server that half-keeps an idle keep-alive
+                # connection must not stall the revocation poll (seen with Django's test
+                # server); the cost is one loopback handshake per call.
+                connector=aiohttp.TCPConnector(force_close=True, limit=200),
                 headers={"Authorization": f"Bearer {self.config.hook_secret}"},
                 timeout=aiohttp.ClientTimeout(total=self.config.timeout),
             )
@@ -131,8 +135,18 @@ class DashboardPlugin(BaseAuthPlugin, BaseTopicPlugin):
             },
         )
 
+    async def _start_cursor(self) -> None:
+        """Where the revocation feed stands now. It must be known before the first client is
+        let in: a revocation made between that client's CONNECT and a later first poll
+        would otherwise be skipped."""
+        if self.cursor is None:
+            async with self._client().get("broker/v1/revocations") as response:
+                response.raise_for_status()
+                self.cursor = (await response.json())["cursor"]
+
     async def authenticate(self, *, session) -> bool:
         try:
+            await self._start_cursor()
             answer = await self._ask_authn(session)
         except (aiohttp.ClientError, TimeoutError, ValueError) as error:
             logger.warning("refusing %s: the dashboard is unreachable (%s)", session.client_id, error)
@@ -216,6 +230,12 @@ class DashboardPlugin(BaseAuthPlugin, BaseTopicPlugin):
 
     # --- Background loops -------------------------------------------------------------------
 
+    async def on_broker_pre_start(self, **_) -> None:
+        try:
+            await self._start_cursor()
+        except (aiohttp.ClientError, TimeoutError, ValueError, KeyError) as error:
+            logger.warning("dashboard unreachable at start (%s): refusing clients until it answers", error)
+
     async def on_broker_post_start(self, **_) -> None:
         self.tasks = [
             asyncio.create_task(loop()) for loop in (self._flush_loop, self._poll_loop, self._expiry_loop)
@@ -254,8 +274,9 @@ class DashboardPlugin(BaseAuthPlugin, BaseTopicPlugin):
         while True:
             await asyncio.sleep(self.config.poll_interval)
             try:
-                query = "" if self.cursor is None else f"?after={self.cursor}"
-                async with self._client().get(f"broker/v1/revocations{query}") as response:
+                if self.cursor is None:
+                    await self._start_cursor()
+                async with self._client().get(f"broker/v1/revocations?after={self.cursor}") as response:
                     response.raise_for_status()
                     feed = await response.json()
             except (aiohttp.ClientError, TimeoutError, ValueError) as error:

@@ -71,10 +71,13 @@ class BrokerProcess:
 
 
 @pytest.fixture
-def broker(live_server):
+def broker(live_server, request):
     process = BrokerProcess(live_server.url)
     yield process
-    process.stop()
+    # The broker's log, kept as an artifact for a failed test's diagnosis.
+    artifacts = ROOT / "test-artifacts"
+    artifacts.mkdir(exist_ok=True)
+    (artifacts / f"broker-{request.node.name}.log").write_text(process.stop())
 
 
 class Client:

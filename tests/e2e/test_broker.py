@@ -31,8 +31,9 @@ def test_a_permanent_secret_connects_over_every_listener(broker, device, transpo
         assert client.connect()
     finally:
         client.close()
-    event = AuditEvent.objects.get(action="auth.success")
-    assert event.details["transport"] == transport
+    successes = AuditEvent.objects.filter(action="auth.success", details__client_id=f"c-{transport}")
+    assert successes.exists()
+    assert {e.details["transport"] for e in successes} == {transport}
     wait_until(lambda: MqttSession.objects.filter(client_id=f"c-{transport}", transport=transport).exists())
 
 
@@ -77,3 +78,119 @@ def test_disabling_a_user_drops_its_live_session_within_2_seconds(broker, device
     finally:
         client.close()
     wait_until(lambda: MqttSession.objects.get(client_id="victim").disconnect_reason == "user_disabled")
+
+
+def test_a_token_session_is_dropped_within_2_seconds_of_its_expiry(broker, device, org_a, settings):
+    from users.tokens import token_mint
+
+    settings.TOKEN_MIN_TTL = 1
+    user, _ = device
+    _, token = token_mint(org=org_a.org, user=user, ttl_seconds=3, actor=ACTOR)
+    client = Client(broker, user.username, token, client_id="browser", transport="wss")
+    try:
+        assert client.connect()
+        assert not client.disconnected.wait(1.0)  # alive before expiry
+        wait_until(client.disconnected.is_set, timeout=2.0 + 2.5)  # at most 2 s after expiry
+    finally:
+        client.close()
+    wait_until(lambda: MqttSession.objects.get(client_id="browser").disconnect_reason == "token_expired")
+
+
+def test_revoking_a_token_drops_only_its_session(broker, device, org_a):
+    from users.models import TempToken
+    from users.tokens import token_mint, token_revoke
+
+    user, secret = device
+    token, value = token_mint(org=org_a.org, user=user, actor=ACTOR)
+    by_token = Client(broker, user.username, value, client_id="by-token")
+    by_secret = Client(broker, user.username, secret, client_id="by-secret")
+    try:
+        assert by_token.connect() and by_secret.connect()
+        token_revoke(token=TempToken.objects.get(pk=token.pk), actor=ACTOR)
+        wait_until(by_token.disconnected.is_set, timeout=2.0)
+        assert not by_secret.disconnected.wait(1.0)
+    finally:
+        by_token.close()
+        by_secret.close()
+    again = Client(broker, user.username, value, client_id="by-token-again")
+    try:
+        assert not again.connect()
+    finally:
+        again.close()
+
+
+def test_an_acl_change_takes_effect_on_a_live_session_within_2_seconds(broker, device, org_a):
+    user, secret = device
+    org = org_a.org.id
+    listener = Client(broker, user.username, secret, client_id="listener")
+    talker = Client(broker, user.username, secret, client_id="talker")
+    try:
+        assert listener.connect() and talker.connect()
+        assert listener.subscribe(f"{org}/x/#") == [1]
+        user.refresh_from_db()
+        user_acl_save(
+            user=user,
+            rules=[
+                {"permission": "allow", "action": "all", "topic": "x/#"},
+                {"permission": "allow", "action": "all", "topic": "z/#"},
+            ],
+            rule_sets=[],
+            revision=user.acl_revision,
+            actor=ACTOR,
+        )
+
+        def z_delivered() -> bool:
+            talker.publish(f"{org}/z/now", b"z")
+            return (f"{org}/z/now", b"z") in listener.messages or listener.subscribe(f"{org}/z/#") == [1]
+
+        assert wait_until(z_delivered, timeout=2.5) <= 2.5
+        assert not listener.disconnected.is_set()
+    finally:
+        listener.close()
+        talker.close()
+
+
+def test_two_orgs_with_the_same_relative_rules_never_see_each_other(broker, device, org_a, org_b):
+    user_a, secret_a = device
+    user_b, secret_b = user_create(org=org_b.org, name="device-1", actor=ACTOR)
+    user_acl_save(
+        user=user_b,
+        rules=[{"permission": "allow", "action": "all", "topic": "x/#"}],
+        rule_sets=[],
+        revision=0,
+        actor=ACTOR,
+    )
+    a = Client(broker, user_a.username, secret_a, client_id="a")
+    b = Client(broker, user_b.username, secret_b, client_id="b")
+    try:
+        assert a.connect() and b.connect()
+        assert a.subscribe(f"{org_a.org.id}/x/#") == [1]
+        assert b.subscribe(f"{org_a.org.id}/x/#") == [128]  # another org's namespace
+        assert b.subscribe(f"{org_b.org.id}/x/#") == [1]
+        b.publish(f"{org_b.org.id}/x/hello", b"b")
+        b.publish(f"{org_a.org.id}/x/hello", b"intruder")
+        a.publish(f"{org_a.org.id}/x/hello", b"a")
+        wait_until(lambda: a.messages and b.messages)
+        assert a.messages == [(f"{org_a.org.id}/x/hello", b"a")]
+        assert b.messages == [(f"{org_b.org.id}/x/hello", b"b")]
+    finally:
+        a.close()
+        b.close()
+
+
+def test_the_connection_quota_refuses_the_next_connection(broker, device, org_a):
+    user, secret = device
+    org_a.org.max_connections = 1
+    org_a.org.save()
+    first = Client(broker, user.username, secret, client_id="first")
+    second = Client(broker, user.username, secret, client_id="second")
+    try:
+        assert first.connect()
+        wait_until(
+            lambda: MqttSession.objects.filter(client_id="first", disconnected_at__isnull=True).exists()
+        )
+        assert not second.connect()
+    finally:
+        first.close()
+        second.close()
+    assert AuditEvent.objects.get(action="auth.failure").details["reason"] == "connection_quota"
