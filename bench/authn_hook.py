@@ -17,42 +17,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
-import secrets
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-PRODUCTION = {
-    "CLOUDSIGNAL_ENV": "production",
-    "SECRET_KEY": secrets.token_urlsafe(50),
-    "SECRETS_PEPPER": secrets.token_urlsafe(32),
-    "BROKER_HOOK_SECRET": secrets.token_urlsafe(32),
-    "ALLOWED_HOSTS": "127.0.0.1,localhost",
-    "SECURE_SSL_REDIRECT": "false",  # TLS ends at the proxy in front; wrk speaks plain HTTP
-    "LOG_LEVEL": "WARNING",
-}
-os.environ.update(PRODUCTION)
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cloudsignal_dashboard.settings")
-
-import django  # noqa: E402
-
-django.setup()
-
-from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
+from _stack import PRODUCTION, free_port, start_dashboard  # noqa: I001  (sets up Django)
 
 from acls.services import user_acl_save  # noqa: E402
+from audit.models import AuditEvent  # noqa: E402
 from audit.services import Actor  # noqa: E402
 from orgs.models import Organization  # noqa: E402
 from users.services import user_create  # noqa: E402
@@ -64,23 +40,6 @@ wrk.body = [[{body}]]
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer {secret}"
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_up(url: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(url, timeout=1).read()
-            return
-        except OSError:
-            time.sleep(0.2)
-    sys.exit(f"the server did not answer {url}")
 
 
 def run_wrk(url: str, seconds: int, connections: int, script: str | None = None) -> tuple[float, str, str]:
@@ -101,85 +60,46 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
     args = parser.parse_args()
-    if connection.vendor != "postgresql" or not os.environ.get("REDIS_URL"):
-        sys.exit("Set DATABASE_URL (PostgreSQL) and REDIS_URL; `make test` starts both on 127.0.0.1.")
     if not shutil.which("wrk"):
         sys.exit("wrk is missing: apt-get install wrk")
-    call_command("migrate", verbosity=0)
 
     org = Organization.objects.create(name="authn bench", max_connections=1_000_000)
+    results = {}
     try:
         user, secret = user_create(org=org, name="bench-device", actor=Actor.system())
-        user_acl_save(
-            user=user,
-            rules=[
-                {"permission": "allow", "action": "publish", "topic": "devices/%u/#"},
-                {"permission": "allow", "action": "subscribe", "topic": "devices/%c/inbox"},
-            ],
-            rule_sets=[],
-            revision=0,
-            actor=Actor.system(),
-        )
+        rules = [
+            {"permission": "allow", "action": "publish", "topic": "devices/%u/#"},
+            {"permission": "allow", "action": "subscribe", "topic": "devices/%c/inbox"},
+        ]
+        user_acl_save(user=user, rules=rules, rule_sets=[], revision=0, actor=Actor.system())
         _, token = token_mint(org=org, user=user, actor=Actor.system())
-        connection.close()
-
-        port = free_port()
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "cloudsignal_dashboard.wsgi",
-                "-c",
-                "gunicorn.conf.py",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--access-logfile",
-                "/dev/null",
-            ],
-            cwd=ROOT,
-            env=os.environ.copy(),
-            start_new_session=True,
-        )
-        base = f"http://127.0.0.1:{port}"
-        results = {}
-        try:
-            wait_up(f"{base}/healthz")
-            with tempfile.TemporaryDirectory() as tmp:
-                for label, password in (
-                    ("authn, permanent secret", secret),
-                    ("authn, temporary token", token),
-                ):
-                    body = json.dumps(
-                        {
-                            "username": user.username,
-                            "password": password,
-                            "clientid": "bench-1",
-                            "peerhost": "127.0.0.1",
-                            "transport": "mqtts",
-                        }
-                    )
-                    check = urllib.request.Request(
-                        f"{base}/broker/v1/authn",
-                        data=body.encode(),
-                        headers={
-                            "Content-Type": "application/json",
-                            "Authorization": f"Bearer {PRODUCTION['BROKER_HOOK_SECRET']}",
-                        },
-                    )
-                    assert json.loads(urllib.request.urlopen(check).read())["result"] == "allow", label
-                    script = Path(tmp) / "authn.lua"
-                    script.write_text(LUA.format(body=body, secret=PRODUCTION["BROKER_HOOK_SECRET"]))
-                    results[label] = run_wrk(
-                        f"{base}/broker/v1/authn", args.seconds, args.connections, str(script)
-                    )
-                results["ceiling: GET /healthz"] = run_wrk(f"{base}/healthz", args.seconds, args.connections)
-        finally:
-            os.killpg(server.pid, signal.SIGTERM)
-            server.wait(timeout=30)
+        with start_dashboard(free_port()) as base, tempfile.TemporaryDirectory() as tmp:
+            for label, password in (("authn, permanent secret", secret), ("authn, temporary token", token)):
+                body = json.dumps(
+                    {
+                        "username": user.username,
+                        "password": password,
+                        "clientid": "bench-1",
+                        "peerhost": "127.0.0.1",
+                        "transport": "mqtts",
+                    }
+                )
+                check = urllib.request.Request(
+                    f"{base}/broker/v1/authn",
+                    data=body.encode(),
+                    headers={
+                        "Content-Type": "application/json",
+                        "Authorization": f"Bearer {PRODUCTION['BROKER_HOOK_SECRET']}",
+                    },
+                )
+                assert json.loads(urllib.request.urlopen(check).read())["result"] == "allow", label
+                script = Path(tmp) / "authn.lua"
+                script.write_text(LUA.format(body=body, secret=PRODUCTION["BROKER_HOOK_SECRET"]))
+                results[label] = run_wrk(
+                    f"{base}/broker/v1/authn", args.seconds, args.connections, str(script)
+                )
+            results["ceiling: GET /healthz"] = run_wrk(f"{base}/healthz", args.seconds, args.connections)
     finally:
-        from audit.models import AuditEvent
-
         AuditEvent.objects.filter(org=org).delete()
         org.delete()
 

@@ -1,0 +1,125 @@
+"""A reconnect storm: 1,000 MQTT clients CONNECT at once through the embedded broker.
+
+Starts the dashboard with the production settings (gunicorn, PostgreSQL, Redis) and
+`manage.py runbroker` in front of it, then opens 1,000 TCP connections at once, each
+sending an MQTT 3.1.1 CONNECT with a permanent secret, and waits for every CONNACK. Every
+CONNECT is a real authn call (digest check, quota count, ACL compile, audit insert).
+
+Target (issue 5): all connected within 10 s. Prints the seconds last.
+
+Run after `make test` has started PostgreSQL and Redis:
+  DATABASE_URL=postgres://cloudsignal:cloudsignal@127.0.0.1:5432/cloudsignal \\
+  REDIS_URL=redis://127.0.0.1:6379/0 .venv/bin/python bench/reconnect_storm.py [--clients 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import struct
+import subprocess
+import sys
+import time
+
+from _stack import ROOT, free_port, start_dashboard, wait_port  # noqa: I001
+
+from acls.services import user_acl_save  # noqa: E402
+from audit.models import AuditEvent  # noqa: E402
+from audit.services import Actor  # noqa: E402
+from orgs.models import Organization  # noqa: E402
+from users.services import user_create  # noqa: E402
+
+
+def _field(value: str) -> bytes:
+    data = value.encode()
+    return struct.pack("!H", len(data)) + data
+
+
+def connect_packet(client_id: str, username: str, password: str) -> bytes:
+    variable = _field("MQTT") + bytes([4, 0xC2]) + struct.pack("!H", 60)
+    payload = _field(client_id) + _field(username) + _field(password)
+    body = variable + payload
+    length, encoded = len(body), bytearray()
+    while True:
+        byte, length = length % 128, length // 128
+        encoded.append(byte | (0x80 if length else 0))
+        if not length:
+            break
+    return bytes([0x10]) + bytes(encoded) + body
+
+
+async def one_client(port: int, packet: bytes, done: list) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(packet)
+    await writer.drain()
+    connack = await reader.readexactly(4)
+    done.append((connack[3], time.perf_counter()))
+    await asyncio.sleep(0)  # keep the connection while the others connect
+    return writer
+
+
+async def storm(port: int, packets: list[bytes]) -> tuple[float, list]:
+    done: list = []
+    started = time.perf_counter()
+    writers = await asyncio.gather(*(one_client(port, p, done) for p in packets))
+    elapsed = time.perf_counter() - started
+    for writer in writers:
+        writer.close()
+    return elapsed, done
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=1000)
+    args = parser.parse_args()
+
+    org = Organization.objects.create(name="storm bench", max_connections=1_000_000)
+    try:
+        user, secret = user_create(org=org, name="fleet", actor=Actor.system())
+        user_acl_save(
+            user=user,
+            rules=[{"permission": "allow", "action": "publish", "topic": "fleet/%c/#"}],
+            rule_sets=[],
+            revision=0,
+            actor=Actor.system(),
+        )
+        web_port, mqtt_port = free_port(), free_port()
+        with start_dashboard(web_port):
+            broker = subprocess.Popen(
+                [
+                    sys.executable,
+                    "manage.py",
+                    "runbroker",
+                    "--dashboard-url",
+                    f"http://127.0.0.1:{web_port}",
+                    "--mqtt",
+                    f"127.0.0.1:{mqtt_port}",
+                    "--mqtts",
+                    "off",
+                    "--wss",
+                    "off",
+                ],
+                cwd=ROOT,
+                env=os.environ.copy(),
+                start_new_session=True,
+                stdout=subprocess.DEVNULL,
+            )
+            try:
+                wait_port(mqtt_port)
+                packets = [connect_packet(f"storm-{i}", user.username, secret) for i in range(args.clients)]
+                elapsed, done = asyncio.run(storm(mqtt_port, packets))
+            finally:
+                os.killpg(broker.pid, signal.SIGTERM)
+                broker.wait(timeout=30)
+    finally:
+        AuditEvent.objects.filter(org=org).delete()
+        org.delete()
+    accepted = sum(1 for code, _ in done if code == 0)
+    print(f"{args.clients} clients: {accepted} accepted, {len(done) - accepted} refused")
+    print(f"seconds until all {args.clients} were connected: {elapsed:.2f} (target <= 10)")
+
+
+if __name__ == "__main__":
+    main()
