@@ -17,7 +17,7 @@ from django.conf import settings
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_database_url() -> str:
+def database_url_for_subprocesses() -> str:
     db = settings.DATABASES["default"]
     return f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
 
@@ -69,7 +69,7 @@ class Worker:
 def celery_worker(broker_url: str) -> Iterator[Worker]:
     """Run a worker on ``broker_url`` for the test database; stops it afterwards."""
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
-    env.update(DATABASE_URL=test_database_url(), CELERY_BROKER_URL=broker_url)
+    env.update(DATABASE_URL=database_url_for_subprocesses(), CELERY_BROKER_URL=broker_url)
     process = subprocess.Popen(
         [
             sys.executable,
