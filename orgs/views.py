@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from acls.models import RuleSet
-from audit.models import AuditEvent
+from audit.models import AuditEvent, MqttSession
 from audit.services import Actor
 from cloudsignal_dashboard.forms import add_service_errors
 from cloudsignal_dashboard.pages import render_page, render_secret
@@ -58,6 +58,7 @@ def overview(request: HttpRequest, org_id: str) -> HttpResponse:
         "mqtt_user_count": tenant.scope(MqttUser).count(),
         "active_token_count": tenant.scope(TempToken).with_status("active").count(),
         "rule_set_count": tenant.scope(RuleSet).count(),
+        "live_connection_count": tenant.scope(MqttSession).filter(disconnected_at__isnull=True).count(),
         "recent_events": tenant.scope(AuditEvent).order_by("-at", "-id")[:8],
     }
     return render(request, "orgs/overview.html", context)
