@@ -6,7 +6,7 @@ import secrets
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, ProhibitNullCharactersValidator
 from django.db import models
 
 ORG_ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz234567"  # lowercase RFC 4648 base32
@@ -43,7 +43,7 @@ class Organization(models.Model):
     """A tenant: its own topic namespace ``<id>/``, users, quotas and audit log."""
 
     id = models.CharField(primary_key=True, max_length=16, default=new_org_id, editable=False)
-    name = models.CharField(max_length=100)
+    name = models.CharField(max_length=100, validators=[ProhibitNullCharactersValidator()])
     created_at = models.DateTimeField(auto_now_add=True)
 
     max_mqtt_users = models.PositiveIntegerField(

@@ -44,6 +44,7 @@ def test_json_output_and_an_existing_owner():
         (("Acme", "--owner", "not-an-email"), "is not an email address"),
         (("  ", "--owner", "ops@example.com"), "Give the organization a name."),
         (("Acme", "--owner", "ops@example.com", "--password", "123"), "too short"),
+        (("Ac\x00me", "--owner", "ops@example.com"), "Null characters are not allowed"),
     ],
 )
 def test_bad_input_is_refused_and_nothing_is_created(args, message):
