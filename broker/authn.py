@@ -10,18 +10,17 @@ import re
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from acls import cache as acl_cache
 from acls.policy import compile_policy
-from audit.models import ActorType, MqttSession, Outcome
+from audit.models import ActorType, Outcome
 from audit.services import Actor, Subject, record_event
 from cloudsignal_dashboard import credentials
 from orgs.models import ORG_ID_PATTERN, Organization
-from users.models import MqttUser, TokenStatus
+from users.models import MqttUser, TempToken, TokenStatus
 from users.services import verify_user_secret
-from users.tokens import find_token
 
 USERNAME = re.compile(rf"(?P<name>[a-z0-9._-]{{1,64}})@(?P<org>{ORG_ID_PATTERN})")
 CATCH_ALL_DENY = {"permission": "deny", "action": "all", "topic": "#"}
@@ -85,35 +84,92 @@ def authenticate(attempt: Attempt) -> dict:
         return _authenticate(attempt)
 
 
+# One round trip for what every CONNECT needs: the user, its org's connection quota and
+# the org's live connections (the ORM would take three queries and most of the time).
+_LOAD_USER = """
+SELECT u.id, u.name, u.org_id, u.enabled, u.secret_digest, u.previous_secret_digest,
+       u.previous_secret_valid_until, u.acl_revision, u.last_seen_at, o.max_connections,
+       (SELECT count(*) FROM audit_mqttsession s WHERE s.org_id = u.org_id AND s.disconnected_at IS NULL)
+FROM users_mqttuser u JOIN orgs_organization o ON o.id = u.org_id
+WHERE u.org_id = %s AND u.name = %s
+"""
+_LOAD_TOKEN = """
+SELECT id, user_id, org_id, secret_digest, expires_at, expired_at, revoked_at
+FROM users_temptoken WHERE id = %s
+"""
+
+
+def _load_user(org_id: str, name: str) -> tuple[MqttUser, int, int] | None:
+    """The user (an unsaved-looking instance built from the row), the org's connection
+    quota and its live connections."""
+    with connection.cursor() as cursor:
+        cursor.execute(_LOAD_USER, [org_id, name])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    user = MqttUser(
+        id=row[0],
+        name=row[1],
+        org_id=row[2],
+        enabled=row[3],
+        secret_digest=row[4],
+        previous_secret_digest=row[5],
+        previous_secret_valid_until=row[6],
+        acl_revision=row[7],
+        last_seen_at=row[8],
+    )
+    return user, row[9], row[10]
+
+
+def _load_token(value: str) -> TempToken | None:
+    """The token ``value`` names, if its secret matches (one indexed lookup, constant time)."""
+    parsed = credentials.parse_prefixed(value, credentials.TOKEN_PREFIX)
+    if parsed is None:
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(_LOAD_TOKEN, [parsed.id])
+        row = cursor.fetchone()
+    if row is None or not credentials.verify(parsed.secret, row[3]):
+        return None
+    return TempToken(
+        id=row[0],
+        user_id=row[1],
+        org_id=row[2],
+        secret_digest=row[3],
+        expires_at=row[4],
+        expired_at=row[5],
+        revoked_at=row[6],
+    )
+
+
 def _authenticate(attempt: Attempt) -> dict:
     peer_ip = _valid_ip(attempt.peer_ip)
     match = USERNAME.fullmatch(attempt.username)
     if match is None:
         return _refuse(None, attempt, peer_ip, "malformed_username")
-    user = MqttUser.objects.select_related("org").filter(org_id=match["org"], name=match["name"]).first()
-    if user is None:
+    loaded = _load_user(match["org"], match["name"])
+    if loaded is None:
         org = Organization.objects.filter(pk=match["org"]).first()
         return _refuse(org, attempt, peer_ip, "unknown_user" if org else "unknown_org")
+    user, max_connections, live = loaded
+    org = Organization(id=user.org_id)  # the audit needs only its id
     token = None
     if attempt.password.startswith(credentials.TOKEN_PREFIX + "_"):
-        token = find_token(attempt.password)
+        token = _load_token(attempt.password)
         if token is None or token.user_id != user.pk:
-            return _refuse(user.org, attempt, peer_ip, "bad_token", user=user)
+            return _refuse(org, attempt, peer_ip, "bad_token", user=user)
         if token.status != TokenStatus.ACTIVE:
-            return _refuse(user.org, attempt, peer_ip, f"token_{token.status}", user=user)
+            return _refuse(org, attempt, peer_ip, f"token_{token.status}", user=user)
     elif not verify_user_secret(user, attempt.password):
-        return _refuse(user.org, attempt, peer_ip, "bad_secret", user=user)
+        return _refuse(org, attempt, peer_ip, "bad_secret", user=user)
     if not user.enabled:
-        return _refuse(user.org, attempt, peer_ip, "user_disabled", user=user)
-    live = MqttSession.objects.filter(org=user.org, disconnected_at__isnull=True).count()
-    if live >= user.org.max_connections:
-        return _refuse(user.org, attempt, peer_ip, "connection_quota", user=user)
+        return _refuse(org, attempt, peer_ip, "user_disabled", user=user)
+    if live >= max_connections:
+        return _refuse(org, attempt, peer_ip, "connection_quota", user=user)
     now = timezone.now()
     if user.last_seen_at is None or now - user.last_seen_at > LAST_SEEN_RESOLUTION:
         MqttUser.objects.filter(pk=user.pk).update(last_seen_at=now)
-    _audit(
-        user.org, attempt, peer_ip, Outcome.SUCCESS, "token" if token else "secret", user=user, token=token
-    )
+    _audit(org, attempt, peer_ip, Outcome.SUCCESS, "token" if token else "secret", user=user, token=token)
     answer = {
         "result": "allow",
         "is_superuser": False,
