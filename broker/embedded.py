@@ -290,6 +290,8 @@ class DashboardPlugin(BaseAuthPlugin, BaseTopicPlugin):
         for client_id, grant in list(self.grants.items()):
             if grant.username != item["username"]:
                 continue
+            if item.get("client_id") and item["client_id"] != client_id:
+                continue
             if item["kind"] == "disconnect" and (not item["token_id"] or item["token_id"] == grant.token_id):
                 await self.kick(client_id, item["reason"])
             elif item["kind"] == "refresh":

@@ -22,6 +22,8 @@ class Revocation(models.Model):
     username = models.CharField(max_length=100)
     # Set when only the sessions authenticated with this token are concerned.
     token_id = models.CharField(max_length=32, blank=True)
+    # Set when only this client's connection is concerned (an admin's Disconnect button).
+    client_id = models.CharField(max_length=256, blank=True)
     reason = models.CharField(max_length=64)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 

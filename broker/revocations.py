@@ -5,10 +5,17 @@ from __future__ import annotations
 from .models import Revocation, RevocationKind
 
 
-def emit_disconnect(*, org, username: str, reason: str, token_id: str = "") -> Revocation:
-    """Ask the broker to drop the live sessions of ``username`` (or of one token only)."""
+def emit_disconnect(
+    *, org, username: str, reason: str, token_id: str = "", client_id: str = ""
+) -> Revocation:
+    """Ask the broker to drop the live sessions of ``username`` (or of one token, or one client)."""
     return Revocation.objects.create(
-        org=org, kind=RevocationKind.DISCONNECT, username=username, token_id=token_id, reason=reason
+        org=org,
+        kind=RevocationKind.DISCONNECT,
+        username=username,
+        token_id=token_id,
+        client_id=client_id,
+        reason=reason,
     )
 
 

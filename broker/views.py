@@ -101,6 +101,7 @@ def revocations_view(request: HttpRequest) -> JsonResponse:
                     "org": r.org_id,
                     "username": r.username,
                     "token_id": r.token_id,
+                    "client_id": r.client_id,
                     "reason": r.reason,
                     "at": r.created_at.isoformat(),
                 }

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import include, path, register_converter
 
+from audit.urls import session_urlpatterns
 from cloudsignal_dashboard import health
 from cloudsignal_dashboard.api import api
 from orgs import views as org_views
@@ -20,6 +21,7 @@ org_patterns = [
     path("tokens/", include((token_urlpatterns, "tokens"))),
     path("acls/", include("acls.urls")),
     path("audit/", include("audit.urls")),
+    path("sessions/", include((session_urlpatterns, "sessions"))),
     path("", include((section_urlpatterns, "sections"))),
 ]
 

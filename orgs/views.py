@@ -211,7 +211,6 @@ def api_key_revoke(request: HttpRequest, org_id: str, key_id: str) -> HttpRespon
 
 # Sections that later releases fill. Each says honestly what it will hold and what to do now.
 SECTIONS = {
-    "sessions": ("Sessions", "Every MQTT connection: who, from where, over which transport, for how long."),
     "alerts": ("Alerts", "Anomalies found by scans: brute force, shared credentials, unusual addresses."),
 }
 

@@ -79,7 +79,8 @@ ORG_URL_CASES: dict[str, Kwargs] = {
     "acls:user_edit": _mqtt_user,
     "acls:user_history": _mqtt_user,
     "acls:user_rollback": _user_revision,
-    "sections:sessions": _none,
+    "sessions:list": _none,
+    "sessions:disconnect": _none,
     "sections:alerts": _none,
 }
 

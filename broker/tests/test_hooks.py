@@ -304,5 +304,15 @@ def test_the_revocation_feed_is_a_cursor(hook, agent, org_a):
         ("disconnect", "secret_rotated"),
     ]
     assert feed["cursor"] == Revocation.objects.order_by("-id").first().id
+    assert set(feed["revocations"][0]) == {
+        "id",
+        "kind",
+        "org",
+        "username",
+        "token_id",
+        "client_id",
+        "reason",
+        "at",
+    }
     assert hook(f"revocations?after={feed['cursor']}", method="get").json()["revocations"] == []
     assert hook("revocations?after=abc", method="get").status_code == 400

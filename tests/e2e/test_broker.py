@@ -194,3 +194,27 @@ def test_the_connection_quota_refuses_the_next_connection(broker, device, org_a)
         first.close()
         second.close()
     assert AuditEvent.objects.get(action="auth.failure").details["reason"] == "connection_quota"
+
+
+def test_an_admins_disconnect_drops_only_that_client(broker, device, org_a, client_for):
+    from django.urls import reverse
+
+    user, secret = device
+    target = Client(broker, user.username, secret, client_id="target")
+    bystander = Client(broker, user.username, secret, client_id="bystander")
+    try:
+        assert target.connect() and bystander.connect()
+        wait_until(
+            lambda: MqttSession.objects.filter(client_id="target", disconnected_at__isnull=True).exists()
+        )
+        url = reverse("sessions:disconnect", kwargs={"org_id": org_a.org.id})
+        assert client_for(org_a.admin).post(url, {"client_id": "target"}).status_code == 302
+        wait_until(target.disconnected.is_set, timeout=2.0)
+        assert not bystander.disconnected.wait(1.0)
+    finally:
+        target.close()
+        bystander.close()
+    # (paho reconnects by itself afterwards: a new session, which an admin may disconnect again)
+    wait_until(
+        lambda: MqttSession.objects.filter(client_id="target", disconnect_reason="admin_disconnect").exists()
+    )

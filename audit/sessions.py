@@ -1,0 +1,72 @@
+"""MQTT sessions: reads for the Sessions pages, and the admin's Disconnect."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.db.models import Q, QuerySet
+
+from broker.revocations import emit_disconnect
+
+from .models import MqttSession
+from .services import Actor, Subject, record_event
+
+PAGE_SIZE = 50
+
+
+def filter_sessions(qs: QuerySet[MqttSession], params) -> QuerySet[MqttSession]:
+    """Filters of the Sessions page: user, client id, peer address, transport, connected now."""
+    if params.get("user"):
+        qs = qs.filter(username__icontains=params["user"])
+    if params.get("client"):
+        qs = qs.filter(client_id__icontains=params["client"])
+    if params.get("ip"):
+        qs = qs.filter(peer_ip=params["ip"]) if _is_ip(params["ip"]) else qs.none()
+    if params.get("transport"):
+        qs = qs.filter(transport=params["transport"])
+    if params.get("live") == "1":
+        qs = qs.filter(disconnected_at__isnull=True)
+    return qs
+
+
+def _is_ip(value: str) -> bool:
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
+
+
+def page_before(qs: QuerySet[MqttSession], cursor: str | None) -> tuple[list[MqttSession], str | None]:
+    """Newest first, PAGE_SIZE at a time, by a keyset cursor "<connected_at_ms>.<id>" (no OFFSET)."""
+    qs = qs.order_by("-connected_at_ms", "-id")
+    if cursor:
+        try:
+            ms, _, pk = cursor.partition(".")
+            qs = qs.filter(Q(connected_at_ms__lt=int(ms)) | Q(connected_at_ms=int(ms), id__lt=int(pk)))
+        except ValueError:
+            qs = qs.none()
+    rows = list(qs[: PAGE_SIZE + 1])
+    more = len(rows) > PAGE_SIZE
+    rows = rows[:PAGE_SIZE]
+    return rows, (f"{rows[-1].connected_at_ms}.{rows[-1].id}" if more else None)
+
+
+@transaction.atomic
+def session_disconnect(*, org, client_id: str, actor: Actor, request=None) -> int:
+    """Ask the broker to drop the live connection(s) of ``client_id``; returns how many."""
+    open_sessions = list(
+        MqttSession.objects.filter(org=org, client_id=client_id, disconnected_at__isnull=True)
+    )
+    for session in open_sessions:
+        emit_disconnect(org=org, username=session.username, client_id=client_id, reason="admin_disconnect")
+        record_event(
+            org,
+            "mqtt.session_disconnected",
+            actor=actor,
+            subject=Subject("mqtt_session", str(session.pk), f"{client_id} ({session.username})"),
+            request=request,
+            details={"client_id": client_id, "peer_ip": session.peer_ip},
+        )
+    return len(open_sessions)

@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+from django.urls import reverse
+from django.utils import timezone
+
+from audit.models import AuditEvent, MqttSession
+from broker.models import Revocation
+
+
+def _session(
+    world, client_id: str, ms: int, *, live: bool = True, transport: str = "mqtts", ip="198.51.100.4"
+):
+    return MqttSession.objects.create(
+        org=world.org,
+        username=f"dev@{world.org.id}",
+        client_id=client_id,
+        connected_at_ms=ms,
+        connected_at=timezone.now(),
+        transport=transport,
+        peer_ip=ip,
+        disconnected_at=None if live else timezone.now(),
+        disconnect_reason="" if live else "normal",
+    )
+
+
+def _url(world, name="sessions:list"):
+    return reverse(name, kwargs={"org_id": world.org.id})
+
+
+def test_the_list_filters_and_pages_by_keyset(org_a, org_b, client_for):
+    for i in range(60):
+        _session(
+            org_a,
+            f"c-{i:02d}",
+            1_700_000_000_000 + i,
+            live=i % 2 == 0,
+            transport="mqtt" if i == 5 else "mqtts",
+        )
+    _session(org_b, "theirs", 1)
+    client = client_for(org_a.auditor)
+    first = client.get(_url(org_a)).content.decode()
+    assert first.count('data-testid="session-row"') == 50 and "c-59" in first and "theirs" not in first
+    assert 'data-testid="live-count">30<' in first
+    cursor = first.split("before=")[1].split('"')[0]
+    second = client.get(_url(org_a), {"before": cursor}).content.decode()
+    assert second.count('data-testid="session-row"') == 10 and "c-00" in second and "c-59" not in second
+    plain = client.get(_url(org_a), {"transport": "mqtt"}).content.decode()
+    assert plain.count('data-testid="session-row"') == 1 and "c-05" in plain
+    live = client.get(_url(org_a), {"live": "1"}).content.decode()
+    assert 'hx-trigger="every 5s"' in live and live.count('data-testid="session-row"') == 30
+    assert "No session matches" in client.get(_url(org_a), {"ip": "not-an-ip"}).content.decode()
+    assert client.get(_url(org_a), {"before": "garbage"}).status_code == 200
+
+
+def test_an_admin_disconnects_a_live_session_through_the_revocation_feed(org_a, client_for):
+    _session(org_a, "victim", 1)
+    assert (
+        client_for(org_a.auditor)
+        .post(_url(org_a, "sessions:disconnect"), {"client_id": "victim"})
+        .status_code
+        == 403
+    )
+    response = client_for(org_a.admin).post(_url(org_a, "sessions:disconnect"), {"client_id": "victim"})
+    assert response.status_code == 302
+    revocation = Revocation.objects.get()
+    assert (revocation.client_id, revocation.reason, revocation.kind) == (
+        "victim",
+        "admin_disconnect",
+        "disconnect",
+    )
+    assert AuditEvent.objects.filter(action="mqtt.session_disconnected").count() == 1
+    page = client_for(org_a.admin).post(
+        _url(org_a, "sessions:disconnect"), {"client_id": "ghost"}, follow=True
+    )
+    assert "has no live connection" in page.content.decode()
