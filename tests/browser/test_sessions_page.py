@@ -1,0 +1,48 @@
+"""The Sessions page: what connected, the live view, and an admin's Disconnect."""
+
+from __future__ import annotations
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from audit.models import MqttSession
+from broker.models import Revocation
+from conftest import PASSWORD
+from tests.browser.conftest import sign_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_sessions_live_view_and_disconnect(page, org_a, artifacts):
+    now = timezone.now()
+    for i, (transport, live) in enumerate(
+        [("mqtts", True), ("wss", True), ("mqtt", False), ("mqtts", False)]
+    ):
+        MqttSession.objects.create(
+            org=org_a.org,
+            username=f"device-{i}@{org_a.org.id}",
+            client_id=f"client-{i}",
+            connected_at_ms=1000 + i,
+            connected_at=now,
+            transport=transport,
+            peer_ip=f"198.51.100.{i + 1}",
+            peer_port=50000 + i,
+            disconnected_at=None if live else now,
+            disconnect_reason="" if live else "normal",
+        )
+    org_a.admin.set_password(PASSWORD)
+    org_a.admin.save()
+    sign_in(page, org_a.admin.email, PASSWORD)
+    page.goto(f"/o/{org_a.org.id}/sessions/")
+    expect(page.get_by_test_id("live-count")).to_have_text("2")
+    expect(page.get_by_test_id("session-row")).to_have_count(4)
+    page.get_by_role("link", name="Live view").click()
+    expect(page.get_by_test_id("session-row")).to_have_count(2)
+    page.screenshot(path=str(artifacts / "sessions.png"), full_page=True)
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_test_id("session-row").filter(has_text="client-0").get_by_role(
+        "button", name="Disconnect"
+    ).click()
+    expect(page.get_by_role("alert").first).to_contain_text("client-0 is being disconnected")
+    assert Revocation.objects.get().client_id == "client-0"
