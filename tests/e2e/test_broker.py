@@ -35,6 +35,9 @@ def test_a_permanent_secret_connects_over_every_listener(broker, device, transpo
     assert successes.exists()
     assert {e.details["transport"] for e in successes} == {transport}
     wait_until(lambda: MqttSession.objects.filter(client_id=f"c-{transport}", transport=transport).exists())
+    session = MqttSession.objects.get(client_id=f"c-{transport}")
+    assert session.peer_ip == "127.0.0.1" and session.peer_port and session.user_id == user.pk
+    assert {e.peer_ip for e in successes} == {"127.0.0.1"}
 
 
 def test_a_wrong_secret_is_refused_and_audited(broker, device):
