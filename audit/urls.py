@@ -8,6 +8,8 @@ app_name = "audit"
 
 urlpatterns = [
     path("", views.audit_log, name="log"),
+    path("export.csv", views.audit_export, {"fmt": "csv"}, name="export_csv"),
+    path("export.jsonl", views.audit_export, {"fmt": "jsonl"}, name="export_jsonl"),
 ]
 
 session_urlpatterns = [

@@ -3,22 +3,50 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from cloudsignal_dashboard.pages import render_page
 
+from . import selectors
 from . import sessions as session_service
 from .models import AuditEvent, MqttSession, Transport
 from .services import Actor
 
 
 def audit_log(request: HttpRequest, org_id: str) -> HttpResponse:
-    events = request.tenant.scope(AuditEvent).order_by("-at", "-id")
-    page = Paginator(events, 50).get_page(request.GET.get("page"))
-    return render(request, "audit/log.html", {"page": page})
+    """Every event of the org, newest first, filtered, a keyset page at a time."""
+    tenant = request.tenant
+    error, rows, next_cursor = None, [], None
+    try:
+        events = selectors.filter_events(tenant.scope(AuditEvent), request.GET)
+        rows, next_cursor = selectors.page_of(events, request.GET.get("after"))
+    except selectors.BadFilter as bad:
+        error = str(bad)
+    params = request.GET.copy()
+    params.pop("after", None)
+    context = {
+        "rows": rows,
+        "next_cursor": next_cursor,
+        "query": params.urlencode(),
+        "filters": request.GET,
+        "filter_error": error,
+        "first_page": not request.GET.get("after"),
+    }
+    return render_page(request, "audit/log.html", context, status=400 if error else 200)
+
+
+def audit_export(request: HttpRequest, org_id: str, fmt: str) -> HttpResponse:
+    """The filtered log as CSV or JSON Lines, streamed in keyset batches."""
+    try:
+        events = selectors.filter_events(request.tenant.scope(AuditEvent), request.GET)
+    except selectors.BadFilter as bad:
+        return HttpResponse(str(bad), status=400, content_type="text/plain")
+    stream = selectors.export_csv(events) if fmt == "csv" else selectors.export_jsonl(events)
+    response = StreamingHttpResponse(stream, content_type="text/csv" if fmt == "csv" else "application/jsonl")
+    response["Content-Disposition"] = f'attachment; filename="audit-{org_id}.{fmt}"'
+    return response
 
 
 def sessions(request: HttpRequest, org_id: str) -> HttpResponse:

@@ -59,6 +59,8 @@ ORG_URL_CASES: dict[str, Kwargs] = {
     "orgs:api_key_create": _none,
     "orgs:api_key_revoke": _api_key,
     "audit:log": _none,
+    "audit:export_csv": _none,
+    "audit:export_jsonl": _none,
     "users:list": _none,
     "users:create": _none,
     "users:detail": _mqtt_user,

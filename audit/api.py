@@ -1,0 +1,46 @@
+"""REST endpoint of the audit log (scope ``manage``): keyset pages of the key's org."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.http import HttpRequest
+from ninja import Field, Router, Schema
+
+from cloudsignal_dashboard.api_base import ERRORS, ApiError, org_of, require_scope
+from orgs.models import Scope
+
+from . import selectors
+from .models import AuditEvent
+
+audit_router = Router(tags=["Audit"])
+
+
+class AuditEventOut(Schema):
+    at: datetime
+    action: str
+    outcome: str
+    actor_type: str
+    actor_label: str
+    subject_type: str
+    subject_label: str
+    peer_ip: str | None
+    details: dict
+
+
+class AuditPageOut(Schema):
+    events: list[AuditEventOut]
+    next: str | None = Field(None, description="Pass as ?after= for the next (older) page")
+
+
+@audit_router.get("", response={200: AuditPageOut, **ERRORS}, summary="Audit events, newest first")
+def list_audit(request: HttpRequest, action: str = "", after: str = "", limit: int = 100):
+    require_scope(request, Scope.MANAGE)
+    if not 1 <= limit <= 1000:
+        raise ApiError(422, "limit must be between 1 and 1000.")
+    try:
+        events = selectors.filter_events(AuditEvent.objects.filter(org=org_of(request)), {"action": action})
+        rows, next_cursor = selectors.page_of(events, after or None, limit)
+    except selectors.BadFilter as error:
+        raise ApiError(422, str(error)) from None
+    return {"events": rows, "next": next_cursor}

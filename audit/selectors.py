@@ -1,0 +1,134 @@
+"""Reads of the audit log: filters, keyset pages and streamed exports (never OFFSET, never
+the whole result in memory)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import ipaddress
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from .models import AuditEvent
+
+PAGE_SIZE = 50
+EXPORT_BATCH = 2000
+EXPORT_FIELDS = [
+    "at",
+    "action",
+    "outcome",
+    "actor_type",
+    "actor_label",
+    "subject_type",
+    "subject_label",
+    "peer_ip",
+    "details",
+]
+
+
+class BadFilter(ValueError):
+    """A filter value that cannot be used; the message says which and why."""
+
+
+def _when(value: str, name: str) -> datetime:
+    parsed = parse_datetime(value)
+    if parsed is None:
+        raise BadFilter(f"{name} must be a date and time such as 2026-11-29T14:00, not {value!r}.")
+    return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed, UTC)
+
+
+def filter_events(qs: QuerySet[AuditEvent], params) -> QuerySet[AuditEvent]:
+    """Filters of the audit log: action (a prefix ends with '.'), actor, subject, outcome,
+    peer IP, time range. Raises BadFilter with a message for unusable values."""
+    action = (params.get("action") or "").strip()
+    if action:
+        qs = qs.filter(action__startswith=action) if action.endswith(".") else qs.filter(action=action)
+    if params.get("actor"):
+        qs = qs.filter(actor_label__icontains=params["actor"])
+    if params.get("subject"):
+        qs = qs.filter(subject_label__icontains=params["subject"])
+    if params.get("outcome"):
+        if params["outcome"] not in ("success", "failure"):
+            raise BadFilter("outcome must be success or failure.")
+        qs = qs.filter(outcome=params["outcome"])
+    if params.get("ip"):
+        try:
+            qs = qs.filter(peer_ip=str(ipaddress.ip_address(params["ip"].strip())))
+        except ValueError:
+            raise BadFilter(f"{params['ip']!r} is not an IP address.") from None
+    if params.get("since"):
+        qs = qs.filter(at__gte=_when(params["since"], "since"))
+    if params.get("until"):
+        qs = qs.filter(at__lt=_when(params["until"], "until"))
+    return qs
+
+
+def _after_cursor(qs: QuerySet[AuditEvent], cursor: str | None) -> QuerySet[AuditEvent]:
+    qs = qs.order_by("-at", "-id")
+    if not cursor:
+        return qs
+    stamp, _, pk = cursor.partition("_")
+    try:
+        at = datetime.fromtimestamp(int(stamp) / 1_000_000, tz=UTC)
+        return qs.filter(Q(at__lt=at) | Q(at=at, id__lt=int(pk)))
+    except (ValueError, OverflowError, OSError):
+        raise BadFilter("That page link is not valid any more; start from the newest events.") from None
+
+
+def cursor_of(event: AuditEvent) -> str:
+    return f"{int(event.at.timestamp() * 1_000_000)}_{event.id}"
+
+
+def page_of(qs: QuerySet[AuditEvent], cursor: str | None, size: int = PAGE_SIZE) -> tuple[list, str | None]:
+    """Newest first, ``size`` at a time after ``cursor``; returns the rows and the next cursor."""
+    rows = list(_after_cursor(qs, cursor)[: size + 1])
+    more = len(rows) > size
+    rows = rows[:size]
+    return rows, (cursor_of(rows[-1]) if more and rows else None)
+
+
+def _batches(qs: QuerySet[AuditEvent]) -> Iterator[AuditEvent]:
+    cursor = None
+    while True:
+        rows, cursor = page_of(qs, cursor, EXPORT_BATCH)
+        yield from rows
+        if cursor is None:
+            return
+
+
+def _row(event: AuditEvent) -> dict:
+    return {
+        "at": event.at.isoformat(),
+        "action": event.action,
+        "outcome": event.outcome,
+        "actor_type": event.actor_type,
+        "actor_label": event.actor_label,
+        "subject_type": event.subject_type,
+        "subject_label": event.subject_label,
+        "peer_ip": event.peer_ip or "",
+        "details": event.details,
+    }
+
+
+def export_jsonl(qs: QuerySet[AuditEvent]) -> Iterator[str]:
+    for event in _batches(qs):
+        yield json.dumps(_row(event), separators=(",", ":")) + "\n"
+
+
+def export_csv(qs: QuerySet[AuditEvent]) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=EXPORT_FIELDS)
+    writer.writeheader()
+    yield buffer.getvalue()
+    for event in _batches(qs):
+        buffer.seek(0)
+        buffer.truncate()
+        row = _row(event)
+        row["details"] = json.dumps(row["details"], separators=(",", ":"))
+        writer.writerow(row)
+        yield buffer.getvalue()
