@@ -11,7 +11,8 @@ from cloudsignal_dashboard.api_base import ERRORS, ApiError, org_of, require_sco
 from orgs.models import Scope
 
 from . import selectors
-from .models import AuditEvent
+from . import sessions as session_service
+from .models import AuditEvent, MqttSession
 
 audit_router = Router(tags=["Audit"])
 
@@ -44,3 +45,38 @@ def list_audit(request: HttpRequest, action: str = "", after: str = "", limit: i
     except selectors.BadFilter as error:
         raise ApiError(422, str(error)) from None
     return {"events": rows, "next": next_cursor}
+
+
+class SessionOut(Schema):
+    username: str
+    client_id: str
+    token_id: str
+    peer_ip: str | None
+    transport: str
+    connected_at: datetime
+    disconnected_at: datetime | None
+    disconnect_reason: str
+
+
+class SessionPageOut(Schema):
+    sessions: list[SessionOut]
+    next: str | None = Field(None, description="Pass as ?after= for the next (older) page")
+
+
+sessions_router = Router(tags=["Sessions"])
+
+
+@sessions_router.get("", response={200: SessionPageOut, **ERRORS}, summary="MQTT sessions, newest first")
+def list_sessions(
+    request: HttpRequest, user: str = "", active: bool | None = None, after: str = "", limit: int = 100
+):
+    require_scope(request, Scope.MANAGE)
+    if not 1 <= limit <= 1000:
+        raise ApiError(422, "limit must be between 1 and 1000.")
+    qs = MqttSession.objects.filter(org=org_of(request))
+    if user:
+        qs = qs.filter(user__name=user)
+    if active is not None:
+        qs = qs.filter(disconnected_at__isnull=active)
+    rows, next_cursor = session_service.page_before(qs, after or None, limit)
+    return {"sessions": rows, "next": next_cursor}

@@ -38,8 +38,10 @@ def _is_ip(value: str) -> bool:
     return True
 
 
-def page_before(qs: QuerySet[MqttSession], cursor: str | None) -> tuple[list[MqttSession], str | None]:
-    """Newest first, PAGE_SIZE at a time, by a keyset cursor "<connected_at_ms>.<id>" (no OFFSET)."""
+def page_before(
+    qs: QuerySet[MqttSession], cursor: str | None, size: int = PAGE_SIZE
+) -> tuple[list[MqttSession], str | None]:
+    """Newest first, ``size`` at a time, by a keyset cursor "<connected_at_ms>.<id>" (no OFFSET)."""
     qs = qs.order_by("-connected_at_ms", "-id")
     if cursor:
         try:
@@ -47,9 +49,9 @@ def page_before(qs: QuerySet[MqttSession], cursor: str | None) -> tuple[list[Mqt
             qs = qs.filter(Q(connected_at_ms__lt=int(ms)) | Q(connected_at_ms=int(ms), id__lt=int(pk)))
         except ValueError:
             qs = qs.none()
-    rows = list(qs[: PAGE_SIZE + 1])
-    more = len(rows) > PAGE_SIZE
-    rows = rows[:PAGE_SIZE]
+    rows = list(qs[: size + 1])
+    more = len(rows) > size
+    rows = rows[:size]
     return rows, (f"{rows[-1].connected_at_ms}.{rows[-1].id}" if more else None)
 
 

@@ -98,6 +98,14 @@ def user_detail(request: HttpRequest, org_id: str, name: str) -> HttpResponse:
         from acls.views import user_editor_context
 
         context.update(user_editor_context(request, user))
+    if tab == "sessions":
+        from audit.models import MqttSession
+        from audit.sessions import page_before
+
+        rows, next_cursor = page_before(
+            tenant.scope(MqttSession).filter(user=user), request.GET.get("before")
+        )
+        context.update(rows=rows, next_cursor=next_cursor, query="tab=sessions")
     if tab == "audit":
         context["events"] = (
             tenant.scope(AuditEvent)
