@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 
 from cloudsignal_dashboard.pages import render_page
 
-from . import selectors
+from . import charts, selectors
 from . import sessions as session_service
 from .models import AuditEvent, MqttSession, Transport
 from .services import Actor
@@ -56,12 +56,17 @@ def sessions(request: HttpRequest, org_id: str) -> HttpResponse:
     rows, next_cursor = session_service.page_before(filtered, request.GET.get("before"))
     params = request.GET.copy()
     params.pop("before", None)
+    span = request.GET.get("span") if request.GET.get("span") in charts.RANGES else "24h"
+    failures = tenant.scope(AuditEvent).filter(action="auth.failure")
     context = {
         "rows": rows,
         "next_cursor": next_cursor,
         "query": params.urlencode(),
         "filters": request.GET,
         "transports": Transport.choices,
+        "span": span,
+        "connections_chart": charts.bar_chart("Connections", tenant.scope(MqttSession), "connected_at", span),
+        "failures_chart": charts.bar_chart("Authentication failures", failures, "at", span),
         "live_count": tenant.scope(MqttSession).filter(disconnected_at__isnull=True).count(),
         "any_sessions": tenant.scope(MqttSession).exists(),
     }

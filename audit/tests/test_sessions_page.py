@@ -41,6 +41,8 @@ def test_the_list_filters_and_pages_by_keyset(org_a, org_b, client_for):
     first = client.get(_url(org_a)).content.decode()
     assert first.count('data-testid="session-row"') == 50 and "c-59" in first and "theirs" not in first
     assert 'data-testid="live-count">30<' in first
+    assert first.count('data-testid="chart"') == 2 and "Connections" in first and "60 in all" in first
+    assert "7 days" in client.get(_url(org_a), {"span": "7d"}).content.decode()
     cursor = first.split("before=")[1].split('"')[0]
     second = client.get(_url(org_a), {"before": cursor}).content.decode()
     assert second.count('data-testid="session-row"') == 10 and "c-00" in second and "c-59" not in second
