@@ -19,8 +19,9 @@ from audit.models import ActorType, Outcome
 from audit.services import Actor, Subject, record_event
 from cloudsignal_dashboard import credentials
 from orgs.models import ORG_ID_PATTERN, Organization
-from users.models import MqttUser, TempToken, TokenStatus
+from users.models import MqttUser, TokenStatus
 from users.services import verify_user_secret
+from users.tokens import find_token
 
 USERNAME = re.compile(rf"(?P<name>[a-z0-9._-]{{1,64}})@(?P<org>{ORG_ID_PATTERN})")
 CATCH_ALL_DENY = {"permission": "deny", "action": "all", "topic": "#"}
@@ -93,10 +94,6 @@ SELECT u.id, u.name, u.org_id, u.enabled, u.secret_digest, u.previous_secret_dig
 FROM users_mqttuser u JOIN orgs_organization o ON o.id = u.org_id
 WHERE u.org_id = %s AND u.name = %s
 """
-_LOAD_TOKEN = """
-SELECT id, user_id, org_id, secret_digest, expires_at, expired_at, revoked_at
-FROM users_temptoken WHERE id = %s
-"""
 
 
 def _load_user(org_id: str, name: str) -> tuple[MqttUser, int, int] | None:
@@ -121,27 +118,6 @@ def _load_user(org_id: str, name: str) -> tuple[MqttUser, int, int] | None:
     return user, row[9], row[10]
 
 
-def _load_token(value: str) -> TempToken | None:
-    """The token ``value`` names, if its secret matches (one indexed lookup, constant time)."""
-    parsed = credentials.parse_prefixed(value, credentials.TOKEN_PREFIX)
-    if parsed is None:
-        return None
-    with connection.cursor() as cursor:
-        cursor.execute(_LOAD_TOKEN, [parsed.id])
-        row = cursor.fetchone()
-    if row is None or not credentials.verify(parsed.secret, row[3]):
-        return None
-    return TempToken(
-        id=row[0],
-        user_id=row[1],
-        org_id=row[2],
-        secret_digest=row[3],
-        expires_at=row[4],
-        expired_at=row[5],
-        revoked_at=row[6],
-    )
-
-
 def _authenticate(attempt: Attempt) -> dict:
     peer_ip = _valid_ip(attempt.peer_ip)
     match = USERNAME.fullmatch(attempt.username)
@@ -155,7 +131,7 @@ def _authenticate(attempt: Attempt) -> dict:
     org = Organization(id=user.org_id)  # the audit needs only its id
     token = None
     if attempt.password.startswith(credentials.TOKEN_PREFIX + "_"):
-        token = _load_token(attempt.password)
+        token = find_token(attempt.password)
         if token is None or token.user_id != user.pk:
             return _refuse(org, attempt, peer_ip, "bad_token", user=user)
         if token.status != TokenStatus.ACTIVE:
