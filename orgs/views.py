@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from acls.models import RuleSet
+from audit.charts import bar_chart
 from audit.models import AuditEvent, MqttSession
 from audit.services import Actor
 from cloudsignal_dashboard.forms import add_service_errors
@@ -59,6 +60,14 @@ def overview(request: HttpRequest, org_id: str) -> HttpResponse:
         "active_token_count": tenant.scope(TempToken).with_status("active").count(),
         "rule_set_count": tenant.scope(RuleSet).count(),
         "live_connection_count": tenant.scope(MqttSession).filter(disconnected_at__isnull=True).count(),
+        "connections_chart": bar_chart(
+            "Connections, last 24 hours", tenant.scope(MqttSession), "connected_at"
+        ),
+        "failures_chart": bar_chart(
+            "Authentication failures, last 24 hours",
+            tenant.scope(AuditEvent).filter(action="auth.failure"),
+            "at",
+        ),
         "recent_events": tenant.scope(AuditEvent).order_by("-at", "-id")[:8],
     }
     return render(request, "orgs/overview.html", context)

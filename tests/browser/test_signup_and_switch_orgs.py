@@ -28,6 +28,7 @@ def test_sign_up_land_on_overview_and_switch_orgs(page, artifacts, settings):
     expect(page.get_by_test_id("mqtt-tls-url")).to_have_text(settings.MQTT_PUBLIC_TLS_URL)
     expect(page.get_by_test_id("mqtt-wss-url")).to_have_text(settings.MQTT_PUBLIC_WSS_URL)
     expect(page.get_by_text("org.created")).to_be_visible()  # recent activity
+    expect(page.get_by_test_id("chart")).to_have_count(2)  # connections and auth failures
     page.screenshot(path=str(artifacts / "overview.png"), full_page=True)
 
     # A second org from the switcher.
