@@ -22,7 +22,6 @@ from cloudsignal_dashboard.errors import Conflict
 from orgs.models import Organization
 from users.models import MqttUser
 
-from . import cache as acl_cache
 from .models import AclRevision, AclRule, RuleSet, RuleSetAssignment, rule_set_name_validator
 from .policy import Decision, Policy, Rule, compile_policy, validate_rule
 
@@ -214,10 +213,12 @@ def rule_set_create(
     return rule_set
 
 
-def _forget_cached_rules(rule_set: RuleSet) -> None:
-    assigned = MqttUser.objects.filter(rule_set_assignments__rule_set=rule_set)
-    users = list(assigned.values_list("pk", "acl_revision"))
-    transaction.on_commit(lambda: acl_cache.invalidate(users))
+def _bump_rules_generation(rule_set: RuleSet) -> None:
+    """The rules of the users it is assigned to changed: their cached rules are stale
+    (acls.cache keys on the generation)."""
+    MqttUser.objects.filter(rule_set_assignments__rule_set=rule_set).update(
+        rules_generation=F("rules_generation") + 1
+    )
 
 
 def _assigned_usernames(rule_set: RuleSet) -> list[str]:
@@ -264,7 +265,7 @@ def rule_set_save(
         after={"rules": cleaned},
         details={"revision": rule_set.revision, "comment": comment},
     )
-    _forget_cached_rules(rule_set)
+    _bump_rules_generation(rule_set)
     _notify(rule_set.org, _assigned_usernames(rule_set), "rule_set_changed")
     return rule_set
 
@@ -274,7 +275,7 @@ def rule_set_delete(*, rule_set: RuleSet, actor: Actor, request=None) -> None:
     """Delete a rule set; the users it was assigned to lose its rules (and refresh)."""
     rule_set = RuleSet.objects.select_for_update().select_related("org").get(pk=rule_set.pk)
     usernames = _assigned_usernames(rule_set)
-    _forget_cached_rules(rule_set)
+    _bump_rules_generation(rule_set)
     record_event(
         rule_set.org,
         "acl.rule_set_deleted",

@@ -1,9 +1,10 @@
-"""REST endpoint of the audit log (scope ``manage``): keyset pages of the key's org."""
+"""REST endpoints of the audit log, sessions and alerts (scope ``manage``): keyset pages of the key's org."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from django.db.models import Q
 from django.http import HttpRequest
 from ninja import Field, Router, Schema
 
@@ -12,7 +13,7 @@ from orgs.models import Scope
 
 from . import selectors
 from . import sessions as session_service
-from .models import AuditEvent, MqttSession
+from .models import Alert, AlertStatus, AuditEvent, MqttSession
 
 audit_router = Router(tags=["Audit"])
 
@@ -80,3 +81,50 @@ def list_sessions(
         qs = qs.filter(disconnected_at__isnull=active)
     rows, next_cursor = session_service.page_before(qs, after or None, limit)
     return {"sessions": rows, "next": next_cursor}
+
+
+class AlertOut(Schema):
+    id: str
+    detector: str
+    subject: str
+    severity: str
+    status: str
+    summary: str
+    count: int
+    first_seen: datetime
+    last_seen: datetime
+    evidence: list[dict]
+    response: str
+
+
+class AlertPageOut(Schema):
+    alerts: list[AlertOut]
+    next: str | None = Field(None, description="Pass as ?after= for the next (older) page")
+
+
+alerts_router = Router(tags=["Alerts"])
+ALERT_STATUSES = ("open", "acknowledged", "resolved", "active", "all")
+
+
+@alerts_router.get("", response={200: AlertPageOut, **ERRORS}, summary="Alerts, most recently seen first")
+def list_alerts(request: HttpRequest, status: str = "active", after: str = "", limit: int = 100):
+    """``status``: open, acknowledged, resolved, active (open or acknowledged, the default) or all.
+    ``after`` is the ``next`` of the previous page (an alert id)."""
+    require_scope(request, Scope.MANAGE)
+    if not 1 <= limit <= 1000:
+        raise ApiError(422, "limit must be between 1 and 1000.")
+    if status not in ALERT_STATUSES:
+        raise ApiError(422, f"status must be one of {', '.join(ALERT_STATUSES)}.")
+    org = org_of(request)
+    qs = Alert.objects.filter(org=org)
+    if status == "active":
+        qs = qs.exclude(status=AlertStatus.RESOLVED)
+    elif status != "all":
+        qs = qs.filter(status=status)
+    if after:
+        cursor = Alert.objects.filter(org=org, pk=after).values_list("last_seen", "pk").first()
+        if cursor is None:
+            raise ApiError(422, "after is not an alert of this organization; start from the first page.")
+        qs = qs.filter(Q(last_seen__lt=cursor[0]) | Q(last_seen=cursor[0], pk__lt=cursor[1]))
+    rows = list(qs.order_by("-last_seen", "-pk")[: limit + 1])
+    return {"alerts": rows[:limit], "next": rows[limit - 1].pk if len(rows) > limit else None}

@@ -10,9 +10,18 @@ urlpatterns = [
     path("", views.audit_log, name="log"),
     path("export.csv", views.audit_export, {"fmt": "csv"}, name="export_csv"),
     path("export.jsonl", views.audit_export, {"fmt": "jsonl"}, name="export_jsonl"),
+    path("verify/", views.audit_verify, name="verify"),
+    path("<int:event_id>/", views.audit_detail, name="detail"),
 ]
 
 session_urlpatterns = [
     path("", views.sessions, name="list"),
     path("disconnect/", views.session_disconnect, name="disconnect"),
+]
+
+alert_urlpatterns = [
+    path("", views.alert_list, name="list"),
+    path("<str:alert_id>/", views.alert_detail, name="detail"),
+    path("<str:alert_id>/acknowledge/", views.alert_acknowledge, name="acknowledge"),
+    path("<str:alert_id>/resolve/", views.alert_resolve, name="resolve"),
 ]

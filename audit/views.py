@@ -1,17 +1,17 @@
-"""The audit log and the MQTT sessions of an org (full audit pages come with issue 6)."""
+"""The audit log, MQTT sessions, alerts and detection settings of an org."""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from cloudsignal_dashboard.pages import render_page
 
 from . import charts, selectors
 from . import sessions as session_service
-from .models import AuditEvent, MqttSession, Transport
+from .models import AuditEvent, MqttSession, ScanSettings, Transport
 from .services import Actor
 
 
@@ -86,3 +86,148 @@ def session_disconnect(request: HttpRequest, org_id: str) -> HttpResponse:
     else:
         messages.error(request, f"{client_id or 'That client'} has no live connection.")
     return redirect("sessions:list", org_id=org_id)
+
+
+def audit_detail(request: HttpRequest, org_id: str, event_id: int) -> HttpResponse:
+    """One event: every field, the before/after of a change side by side, its chain link."""
+    event = request.tenant.get(AuditEvent, pk=event_id)
+    details = dict(event.details)
+    before, after = details.pop("before", None), details.pop("after", None)
+    diff = []
+    if isinstance(before, dict) or isinstance(after, dict):
+        before, after = before or {}, after or {}
+        diff = [(key, before.get(key), after.get(key)) for key in dict.fromkeys([*before, *after])]
+    elif before is not None or after is not None:
+        diff = [("value", before, after)]
+    context = {"event": event, "diff": diff, "details": details}
+    return render_page(request, "audit/detail.html", context)
+
+
+def audit_verify(request: HttpRequest, org_id: str) -> HttpResponse:
+    """The chain badge (loaded by the log page after it shows): verified, or the first break.
+    The verdict is cached per chain length, so a page view does not re-walk an unchanged chain."""
+    from .chain import cached_verdict
+
+    verdict = cached_verdict(request.tenant.org.pk)
+    return render(request, "audit/verify_badge.html", {"verdict": verdict})
+
+
+ACTIVE = "active"
+
+
+def alert_list(request: HttpRequest, org_id: str) -> HttpResponse:
+    """Alerts, open and acknowledged first; filter by status and detector; pages of 25."""
+    from django.core.paginator import Paginator
+
+    from .models import Alert, AlertStatus, Detector
+
+    tenant = request.tenant
+    status = request.GET.get("status") or ACTIVE
+    detector = request.GET.get("detector") or ""
+    alerts = tenant.scope(Alert)
+    if status == ACTIVE:
+        alerts = alerts.exclude(status=AlertStatus.RESOLVED)
+    elif status in AlertStatus.values:
+        alerts = alerts.filter(status=status)
+    elif status != "all":
+        return HttpResponse("status must be active, open, acknowledged, resolved or all.", status=400)
+    if detector:
+        if detector not in Detector.values:
+            return HttpResponse(f"Unknown detector {detector!r}.", status=400)
+        alerts = alerts.filter(detector=detector)
+    page = Paginator(alerts.order_by("-last_seen", "-pk"), 25).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    context = {
+        "page": page,
+        "status": status,
+        "detector": detector,
+        "statuses": [(ACTIVE, "Open and acknowledged"), *AlertStatus.choices, ("all", "All")],
+        "detectors": Detector.choices,
+        "query": params.urlencode(),
+        "any_alerts": tenant.scope(Alert).exists(),
+        "scan": tenant.scope(ScanSettings).first(),
+    }
+    return render_page(request, "audit/alerts.html", context)
+
+
+def alert_detail(
+    request: HttpRequest, org_id: str, alert_id: str, form=None, status: int = 200
+) -> HttpResponse:
+    from .forms import AlertActionForm
+    from .models import Alert
+
+    alert = request.tenant.get(Alert, pk=alert_id)
+    context = {"alert": alert, "form": form or AlertActionForm()}
+    return render_page(request, "audit/alert_detail.html", context, status=status)
+
+
+def _alert_action(request: HttpRequest, org_id: str, alert_id: str, action) -> HttpResponse:
+    from django.core.exceptions import ValidationError
+
+    from cloudsignal_dashboard.forms import add_service_errors
+
+    from .forms import AlertActionForm
+    from .models import Alert
+
+    alert = request.tenant.get(Alert, pk=alert_id)
+    form = AlertActionForm(request.POST)
+    if form.is_valid():
+        try:
+            action(
+                alert=alert,
+                actor=Actor.member(request.user),
+                comment=form.cleaned_data["comment"],
+                request=request,
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "Alert updated; the change is in the audit log.")
+            return redirect("alerts:detail", org_id=org_id, alert_id=alert_id)
+    return alert_detail(request, org_id, alert_id, form=form, status=422)
+
+
+@require_POST
+def alert_acknowledge(request: HttpRequest, org_id: str, alert_id: str) -> HttpResponse:
+    from .alerts import acknowledge
+
+    return _alert_action(request, org_id, alert_id, acknowledge)
+
+
+@require_POST
+def alert_resolve(request: HttpRequest, org_id: str, alert_id: str) -> HttpResponse:
+    from .alerts import resolve
+
+    return _alert_action(request, org_id, alert_id, resolve)
+
+
+@require_http_methods(["GET", "POST"])
+def detection_settings(request: HttpRequest, org_id: str) -> HttpResponse:
+    """Tune the detectors and the alert webhook; a new webhook signing secret shows once."""
+    from django.urls import reverse
+
+    from cloudsignal_dashboard.pages import render_secret
+
+    from . import anomalies, detection
+    from .forms import ScanSettingsForm
+
+    tenant = request.tenant
+    current = anomalies.settings_of(tenant.org)
+    form = ScanSettingsForm(request.POST or None, instance=tenant.scope(ScanSettings).get())
+    if request.method == "POST" and form.is_valid():
+        secret = detection.save_settings(
+            current=current,
+            data=form.cleaned_data,
+            rotate=form.cleaned_data["rotate_secret"],
+            actor=Actor.member(request.user),
+            request=request,
+        )
+        page = reverse("orgs:detection", kwargs={"org_id": org_id})
+        if secret:
+            context = {"secret": secret, "settings_tab": "detection", "back_url": page}
+            return render_secret(request, "audit/webhook_secret.html", context, push_url=page)
+        messages.success(request, "Detection settings saved.")
+        return redirect("orgs:detection", org_id=org_id)
+    context = {"form": form, "settings_tab": "detection", "current": current}
+    return render_page(request, "audit/detection_settings.html", context, status=422 if form.errors else 200)

@@ -22,12 +22,14 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import urllib.request
 from pathlib import Path
 
 from _stack import PRODUCTION, free_port, start_dashboard  # noqa: I001  (sets up Django)
 
 from acls.services import user_acl_save  # noqa: E402
+from audit import retention, writer  # noqa: E402
 from audit.models import AuditEvent  # noqa: E402
 from audit.services import Actor  # noqa: E402
 from orgs.models import Organization  # noqa: E402
@@ -64,7 +66,7 @@ def main() -> None:
         sys.exit("wrk is missing: apt-get install wrk")
 
     org = Organization.objects.create(name="authn bench", max_connections=1_000_000)
-    results = {}
+    results, lag = {}, {}
     try:
         user, secret = user_create(org=org, name="bench-device", actor=Actor.system())
         rules = [
@@ -98,11 +100,24 @@ def main() -> None:
                 results[label] = run_wrk(
                     f"{base}/broker/v1/authn", args.seconds, args.connections, str(script)
                 )
+                # Every authn is audited: the server's drainer must have written them all
+                # before the next run, or it would be measured with the queue's leftovers.
+                started, left = time.monotonic(), writer.backlog()
+                while writer.backlog():
+                    time.sleep(0.05)
+                lag[label] = (left, time.monotonic() - started)
             results["ceiling: GET /healthz"] = run_wrk(f"{base}/healthz", args.seconds, args.connections)
+        writer.drain_all()
+        audited = AuditEvent.objects.filter(org=org, action="auth.success").count()
     finally:
-        AuditEvent.objects.filter(org=org).delete()
-        org.delete()
+        writer.drain_all()
+        retention.delete_org(org)
 
+    print(f"auth.success events written: {audited:,} (every request audited)")
+    for label, (left, seconds) in lag.items():
+        print(
+            f"{label:<28} audit queue at the end of the run: {left:,} events, written {seconds:.1f} s later"
+        )
     for label, (rps, p50, p99) in results.items():
         print(f"{label:<28} {rps:>9,.0f} req/s   p50 {p50:>8}   p99 {p99:>8}")
     ratio = results["authn, permanent secret"][0] / results["ceiling: GET /healthz"][0]

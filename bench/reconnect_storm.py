@@ -26,7 +26,8 @@ import time
 from _stack import ROOT, free_port, start_dashboard, wait_port  # noqa: I001
 
 from acls.services import user_acl_save  # noqa: E402
-from audit.models import AuditEvent  # noqa: E402
+from audit import retention  # noqa: E402
+from audit import writer as audit_writer  # noqa: E402
 from audit.services import Actor  # noqa: E402
 from orgs.models import Organization  # noqa: E402
 from users.services import user_create  # noqa: E402
@@ -114,8 +115,8 @@ def main() -> None:
                 os.killpg(broker.pid, signal.SIGTERM)
                 broker.wait(timeout=30)
     finally:
-        AuditEvent.objects.filter(org=org).delete()
-        org.delete()
+        audit_writer.drain_all()
+        retention.delete_org(org)
     accepted = sum(1 for code, _ in done if code == 0)
     print(f"{args.clients} clients: {accepted} accepted, {len(done) - accepted} refused")
     print(f"seconds until all {args.clients} were connected: {elapsed:.2f} (target <= 10)")

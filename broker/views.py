@@ -109,3 +109,30 @@ def revocations_view(request: HttpRequest) -> JsonResponse:
             ],
         }
     )
+
+
+# The hook endpoints by their last path segment, for BrokerHookMiddleware.
+HOOKS = {
+    "authn": authn_view,
+    "authz": authz_view,
+    "events": events_view,
+    "revocations": revocations_view,
+}
+PREFIX = "/broker/v1/"
+
+
+class BrokerHookMiddleware:
+    """Serve /broker/v1/* straight away, ahead of the dashboard's session, CSRF, auth,
+    message and tenancy middleware: the broker sends a bearer secret, never a cookie, and
+    it calls authn on every CONNECT of a reconnect storm, so each skipped layer counts.
+    Placed after SecurityMiddleware and the NUL check, which still apply."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest):
+        if request.path_info.startswith(PREFIX):
+            view = HOOKS.get(request.path_info[len(PREFIX) :])
+            if view is not None:
+                return view(request)
+        return self.get_response(request)

@@ -12,7 +12,7 @@ from ninja.errors import ValidationError as SchemaValidationError
 
 from acls.api import acl_router, rule_sets_router, simulate_router
 from acls.services import RuleErrors
-from audit.api import audit_router, sessions_router
+from audit.api import alerts_router, audit_router, sessions_router
 from cloudsignal_dashboard.errors import Conflict
 from users.api import tokens_router, users_router
 
@@ -35,6 +35,7 @@ api.add_router("/rule-sets", rule_sets_router)
 api.add_router("/simulate", simulate_router)
 api.add_router("/audit", audit_router)
 api.add_router("/sessions", sessions_router)
+api.add_router("/alerts", alerts_router)
 
 
 @api.exception_handler(ApiError)

@@ -118,6 +118,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "cloudsignal_dashboard.middleware.RejectNulMiddleware",
+    # The broker's hook API answers here, before the dashboard's cookie-based layers.
+    "broker.views.BrokerHookMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -171,7 +173,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Off by default (Django's default): the check is a round trip before every request, a
+    # quarter of a broker authn under load; a connection that failed is closed at the end
+    # of its request anyway, so a database restart costs one failed request per thread.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = env_bool("DB_CONN_HEALTH_CHECKS", False)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -187,6 +192,9 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# With Redis, the broker's authentication events are queued there and written in batches
+# by a thread of each web process (audit.writer); the test suite drains explicitly.
+AUDIT_DRAIN_THREAD = env_bool("AUDIT_DRAIN_THREAD", True)
 
 # --- Celery ---------------------------------------------------------------------------
 # Without Redis, kombu's SQLAlchemy transport on a SQLite file under var/ carries tasks
@@ -209,6 +217,9 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Every periodic job, in one place.
 CELERY_BEAT_SCHEDULE = {
     "sweep-expired-tokens": {"task": "users.tasks.sweep_expired_tokens", "schedule": 60.0},
+    "drain-audit-queue": {"task": "audit.tasks.drain_audit_queue", "schedule": 10.0},
+    "scan-anomalies": {"task": "audit.tasks.scan_anomalies", "schedule": 60.0},
+    "purge-expired-audit-events": {"task": "audit.tasks.purge_expired_audit_events", "schedule": 3600.0},
     "clear-expired-dashboard-sessions": {
         "task": "accounts.tasks.clear_expired_sessions",
         "schedule": 3600.0,

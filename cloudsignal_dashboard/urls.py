@@ -5,12 +5,11 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import include, path, register_converter
 
-from audit.urls import session_urlpatterns
+from audit.urls import alert_urlpatterns, session_urlpatterns
 from cloudsignal_dashboard import health
 from cloudsignal_dashboard.api import api
 from orgs import views as org_views
 from orgs.tenancy import OrgIdConverter
-from orgs.urls import section_urlpatterns
 from users.urls import token_urlpatterns
 
 register_converter(OrgIdConverter, "org_id")
@@ -22,7 +21,7 @@ org_patterns = [
     path("acls/", include("acls.urls")),
     path("audit/", include("audit.urls")),
     path("sessions/", include((session_urlpatterns, "sessions"))),
-    path("", include((section_urlpatterns, "sections"))),
+    path("alerts/", include((alert_urlpatterns, "alerts"))),
 ]
 
 urlpatterns = [

@@ -14,7 +14,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from acls.models import RuleSet
 from audit.charts import bar_chart
-from audit.models import AuditEvent, MqttSession
+from audit.checklist import checklist
+from audit.models import Alert, AlertStatus, AuditEvent, MqttSession
 from audit.services import Actor
 from cloudsignal_dashboard.forms import add_service_errors
 from cloudsignal_dashboard.pages import render_page, render_secret
@@ -69,6 +70,8 @@ def overview(request: HttpRequest, org_id: str) -> HttpResponse:
             "at",
         ),
         "recent_events": tenant.scope(AuditEvent).order_by("-at", "-id")[:8],
+        "checklist": checklist(tenant.org),
+        "open_alert_count": tenant.scope(Alert).filter(status=AlertStatus.OPEN).count(),
     }
     return render(request, "orgs/overview.html", context)
 
@@ -216,18 +219,3 @@ def api_key_revoke(request: HttpRequest, org_id: str, key_id: str) -> HttpRespon
     revoke_key(key=key, actor=Actor.member(request.user), request=request)
     messages.success(request, f"{key.name} ({key.display_prefix}) is revoked: calls with it now get 401.")
     return redirect("orgs:api_keys", org_id=org_id)
-
-
-# Sections that later releases fill. Each says honestly what it will hold and what to do now.
-SECTIONS = {
-    "alerts": ("Alerts", "Anomalies found by scans: brute force, shared credentials, unusual addresses."),
-}
-
-
-def section_placeholder(request: HttpRequest, org_id: str, section: str) -> HttpResponse:
-    title, purpose = SECTIONS[section]
-    return render(
-        request,
-        "orgs/section_placeholder.html",
-        {"section": section, "title": title, "purpose": purpose},
-    )

@@ -49,6 +49,14 @@ def _user_revision(world) -> dict:
     return {"name": world.mqtt_user_with_acl.name, "number": 1}
 
 
+def _alert(world) -> dict:
+    return {"alert_id": world.alert.pk}
+
+
+def _audit_event(world) -> dict:
+    return {"event_id": world.audit_event.pk}
+
+
 ORG_URL_CASES: dict[str, Kwargs] = {
     "orgs:overview": _none,
     "orgs:settings": _none,
@@ -83,7 +91,13 @@ ORG_URL_CASES: dict[str, Kwargs] = {
     "acls:user_rollback": _user_revision,
     "sessions:list": _none,
     "sessions:disconnect": _none,
-    "sections:alerts": _none,
+    "alerts:list": _none,
+    "alerts:detail": _alert,
+    "alerts:acknowledge": _alert,
+    "alerts:resolve": _alert,
+    "audit:detail": _audit_event,
+    "audit:verify": _none,
+    "orgs:detection": _none,
 }
 
 METHODS = ("get", "post", "put", "patch", "delete")

@@ -38,6 +38,8 @@ class MqttUser(models.Model):
 
     # Optimistic locking of the user's ACL (own rules and rule sets): each save increments it.
     acl_revision = models.PositiveIntegerField(default=0)
+    # Moves when a rule set assigned to the user changes (the cache key of its rules).
+    rules_generation = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["org", "name"], name="mqtt_user_unique_name_per_org")]

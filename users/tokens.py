@@ -157,7 +157,14 @@ def find_token(value: str) -> TempToken | None:
     with connection.cursor() as cursor:
         cursor.execute(_FIND_TOKEN, [parsed.id])
         row = cursor.fetchone()
-    if row is None or not credentials.verify(parsed.secret, row[3]):
+    return token_if_matches(parsed, row)
+
+
+def token_if_matches(parsed: credentials.Prefixed, row) -> TempToken | None:
+    """The token of a row read as ``_FIND_TOKEN`` reads it, if the presented secret matches.
+
+    The broker's authn reads the same columns joined to the user (one round trip)."""
+    if row is None or row[0] is None or not credentials.verify(parsed.secret, row[3]):
         return None
     return TempToken(
         id=row[0],

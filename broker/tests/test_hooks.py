@@ -77,7 +77,7 @@ def test_every_endpoint_requires_the_hook_secret(hook):
     assert hook("revocations", method="get", secret="nope").status_code == 401
 
 
-def test_a_secret_authenticates_with_the_compiled_acl(hook, agent, org_a):
+def test_a_secret_authenticates_with_the_compiled_acl(hook, agent, org_a, audit_queue):
     user, secret = agent
     answer = _authn(hook, user.username, secret)
     org = org_a.org.id
@@ -91,6 +91,8 @@ def test_a_secret_authenticates_with_the_compiled_acl(hook, agent, org_a):
             {"permission": "deny", "action": "all", "topic": "#"},
         ],
     }
+    assert not AuditEvent.objects.filter(action="auth.success").exists()  # queued, not yet written
+    assert audit_queue.drain_all() == 1
     event = AuditEvent.objects.get(action="auth.success")
     assert (event.peer_ip, event.details["client_id"], event.details["transport"]) == (
         "203.0.113.7",
@@ -130,7 +132,7 @@ def test_a_token_authenticates_with_expire_at(hook, agent, org_a):
         ("quota", "connection_quota"),
     ],
 )
-def test_refusals_say_deny_and_audit_the_reason(hook, agent, org_a, org_b, case, reason):
+def test_refusals_say_deny_and_audit_the_reason(hook, agent, org_a, org_b, case, reason, audit_queue):
     user, secret = agent
     username, password = user.username, secret
     if case == "wrong_secret":
@@ -161,6 +163,7 @@ def test_refusals_say_deny_and_audit_the_reason(hook, agent, org_a, org_b, case,
             org=org_a.org, username="x", client_id="x", connected_at_ms=1, connected_at=timezone.now()
         )
     assert _authn(hook, username, password) == {"result": "deny"}
+    audit_queue.drain_all()
     failures = AuditEvent.objects.filter(action="auth.failure")
     if reason is None:
         assert not failures.exists()  # no org of ours to audit it in

@@ -71,9 +71,13 @@ class BrokerProcess:
 
 
 @pytest.fixture
-def broker(live_server, request):
+def broker(live_server, request, settings):
+    from audit import writer
+
+    settings.AUDIT_DRAIN_THREAD = True  # as in production: the live server drains the queue
     process = BrokerProcess(live_server.url)
     yield process
+    writer.stop_drainer()
     # The broker's log, kept as an artifact for a failed test's diagnosis.
     artifacts = ROOT / "test-artifacts"
     artifacts.mkdir(exist_ok=True)

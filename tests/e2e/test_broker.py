@@ -32,7 +32,7 @@ def test_a_permanent_secret_connects_over_every_listener(broker, device, transpo
     finally:
         client.close()
     successes = AuditEvent.objects.filter(action="auth.success", details__client_id=f"c-{transport}")
-    assert successes.exists()
+    wait_until(successes.exists)  # written by the audit queue's drainer
     assert {e.details["transport"] for e in successes} == {transport}
     wait_until(lambda: MqttSession.objects.filter(client_id=f"c-{transport}", transport=transport).exists())
     session = MqttSession.objects.get(client_id=f"c-{transport}")
@@ -47,6 +47,7 @@ def test_a_wrong_secret_is_refused_and_audited(broker, device):
         assert not client.connect()
     finally:
         client.close()
+    wait_until(AuditEvent.objects.filter(action="auth.failure").exists)
     assert AuditEvent.objects.get(action="auth.failure").details["reason"] == "bad_secret"
 
 
@@ -196,6 +197,7 @@ def test_the_connection_quota_refuses_the_next_connection(broker, device, org_a)
     finally:
         first.close()
         second.close()
+    wait_until(AuditEvent.objects.filter(action="auth.failure").exists)
     assert AuditEvent.objects.get(action="auth.failure").details["reason"] == "connection_quota"
 
 

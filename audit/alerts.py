@@ -1,0 +1,157 @@
+"""Alerts: raised by the anomaly scans, acknowledged and resolved by admins (audited).
+
+One alert that is not resolved per org, detector and subject: a finding whose newest
+evidence is newer than the alert's ``last_seen`` is a repeat and raises its count. A new
+alert is announced to the org's webhook (``audit.webhooks``) once the scan commits.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from .anomalies import EVIDENCE, Finding
+from .models import Alert, AlertStatus, Detector, ScanSettings, Severity
+from .services import Actor, Subject, record_event
+
+RANK = {Severity.LOW: 0, Severity.MEDIUM: 1, Severity.HIGH: 2}
+COMMENT_MAX = 2000
+
+
+def _subject(alert: Alert) -> Subject:
+    return Subject("alert", alert.pk, f"{alert.get_detector_display()}: {alert.subject}"[:254])
+
+
+def _merge(old: list[dict], new: list[dict]) -> list[dict]:
+    seen, merged = set(), []
+    for item in sorted(new + old, key=lambda i: i.get("at", ""), reverse=True):
+        key = (item.get("kind"), item.get("id"))
+        if key not in seen:
+            seen.add(key)
+            merged.append(item)
+    return merged[: EVIDENCE * 2]
+
+
+def raise_alert(org, finding: Finding, *, cfg: ScanSettings, now: datetime) -> Alert | None:
+    """Open an alert for the finding, or count a repeat on the open one; None if the finding
+    adds nothing to the alert already open."""
+    unresolved = Alert.objects.select_for_update().exclude(status=AlertStatus.RESOLVED)
+    alert = unresolved.filter(org=org, detector=finding.detector, subject=finding.subject[:300]).first()
+    if alert is not None:
+        if finding.latest_at <= alert.last_seen:
+            return None
+        alert.count += 1
+        alert.last_seen = finding.latest_at
+        alert.summary = finding.summary[:500]
+        alert.evidence = _merge(alert.evidence, finding.evidence)
+        if RANK[finding.severity] > RANK[alert.severity]:
+            alert.severity = finding.severity
+        alert.save(update_fields=["count", "last_seen", "summary", "evidence", "severity"])
+        _respond(alert, finding, cfg)
+        return alert
+    try:
+        with transaction.atomic():
+            alert = Alert.objects.create(
+                org=org,
+                detector=finding.detector,
+                subject=finding.subject[:300],
+                severity=finding.severity,
+                summary=finding.summary[:500],
+                evidence=finding.evidence,
+                first_seen=finding.latest_at,
+                last_seen=finding.latest_at,
+            )
+    except IntegrityError:  # a concurrent scan opened it first: count this one next time
+        return None
+    record_event(
+        org,
+        "alert.opened",
+        actor=Actor.system("anomaly scan"),
+        subject=_subject(alert),
+        details={"severity": alert.severity, "summary": alert.summary},
+    )
+    _respond(alert, finding, cfg)
+    from . import webhooks
+
+    webhooks.announce(alert, "alert.opened")
+    return alert
+
+
+def _respond(alert: Alert, finding: Finding, cfg: ScanSettings) -> None:
+    """The automatic responses an org turned on (all off by default)."""
+    if not (finding.detector == Detector.BRUTE_FORCE and finding.respond and cfg.brute_force_disable_user):
+        return
+    from users.models import MqttUser
+    from users.services import user_update
+
+    user = MqttUser.objects.filter(org_id=alert.org_id, pk=finding.user_id, enabled=True).first()
+    if user is None:
+        return
+    user_update(user=user, enabled=False, actor=Actor.system("anomaly response"))
+    alert.response = f"Disabled {user.username}: a success followed the failures."[:300]
+    alert.save(update_fields=["response"])
+
+
+def _comment(comment: str) -> str:
+    comment = (comment or "").strip()
+    if len(comment) > COMMENT_MAX:
+        raise ValidationError({"comment": f"Keep the comment under {COMMENT_MAX} characters."})
+    return comment
+
+
+@transaction.atomic
+def acknowledge(*, alert: Alert, actor: Actor, comment: str = "", request=None) -> Alert:
+    """Someone is on it: open → acknowledged."""
+    alert = Alert.objects.select_for_update().get(pk=alert.pk)
+    comment = _comment(comment)
+    if alert.status != AlertStatus.OPEN:
+        raise ValidationError(
+            {"status": f"Only an open alert can be acknowledged; this one is {alert.status}."}
+        )
+    alert.status, alert.acknowledged_by, alert.acknowledged_at = (
+        AlertStatus.ACKNOWLEDGED,
+        actor.label,
+        timezone.now(),
+    )
+    alert.comment = "\n".join(c for c in (alert.comment, comment) if c)
+    alert.save(update_fields=["status", "acknowledged_by", "acknowledged_at", "comment"])
+    record_event(
+        alert.org,
+        "alert.acknowledged",
+        actor=actor,
+        subject=_subject(alert),
+        request=request,
+        before={"status": AlertStatus.OPEN},
+        after={"status": alert.status},
+        details={"comment": comment},
+    )
+    return alert
+
+
+@transaction.atomic
+def resolve(*, alert: Alert, actor: Actor, comment: str, request=None) -> Alert:
+    """Dealt with: open or acknowledged → resolved; a comment says how."""
+    alert = Alert.objects.select_for_update().get(pk=alert.pk)
+    comment = _comment(comment)
+    if not comment:
+        raise ValidationError({"comment": "Say how it was resolved (for the audit log)."})
+    if alert.status == AlertStatus.RESOLVED:
+        raise ValidationError({"status": "This alert is already resolved."})
+    before = alert.status
+    alert.status, alert.resolved_by, alert.resolved_at = AlertStatus.RESOLVED, actor.label, timezone.now()
+    alert.comment = "\n".join(c for c in (alert.comment, comment) if c)
+    alert.save(update_fields=["status", "resolved_by", "resolved_at", "comment"])
+    record_event(
+        alert.org,
+        "alert.resolved",
+        actor=actor,
+        subject=_subject(alert),
+        request=request,
+        before={"status": before},
+        after={"status": alert.status},
+        details={"comment": comment},
+    )
+    return alert

@@ -1,0 +1,185 @@
+"""The tamper-evident audit log: one hash chain per org.
+
+Each event carries ``seq`` (its place in the org's chain) and ``hash`` =
+HMAC-SHA256(key, previous hash + canonical content). The key is derived from the
+server's pepper, so someone who can write to the database but not read the server's
+configuration cannot forge a chain that verifies. Appends take the org's
+``AuditChainHead`` row lock, which serialises them per org; a retention purge records an
+``AuditCheckpoint`` so the remaining chain still verifies (``verify``).
+
+On PostgreSQL a trigger (migration audit 0004) refuses UPDATE and DELETE of audit rows
+unless the transaction set ``cloudsignal.audit_purge`` (``purging()``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC
+from functools import cache
+
+from django.conf import settings
+from django.db import connection, transaction
+
+from .models import AuditChainHead, AuditCheckpoint, AuditEvent
+
+CONTENT_FIELDS = (
+    "org_id",
+    "seq",
+    "at",
+    "actor_type",
+    "actor_id",
+    "actor_label",
+    "action",
+    "subject_type",
+    "subject_id",
+    "subject_label",
+    "outcome",
+    "peer_ip",
+    "details",
+)
+
+
+@cache
+def _key(pepper: str) -> bytes:
+    return hmac.new(pepper.encode(), b"cloudsignal audit chain v1", hashlib.sha256).digest()
+
+
+def canonical(values: dict) -> bytes:
+    """The event's content as bytes that do not depend on the database it came from."""
+    doc = {name: values[name] for name in CONTENT_FIELDS}
+    doc["at"] = values["at"].astimezone(UTC).isoformat(timespec="microseconds")
+    doc["peer_ip"] = values["peer_ip"] or None
+    return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def link(prev_hash: str, values: dict) -> str:
+    key = _key(settings.SECRETS_PEPPER)
+    return hmac.new(key, prev_hash.encode() + b"\n" + canonical(values), hashlib.sha256).hexdigest()
+
+
+def _values(event: AuditEvent) -> dict:
+    return {name: getattr(event, name) for name in CONTENT_FIELDS}
+
+
+def lock_head(org_id: str) -> AuditChainHead:
+    heads = AuditChainHead.objects.select_for_update()
+    head = heads.filter(org_id=org_id).first()
+    if head is None:
+        with connection.cursor() as cursor:  # two first appends may race: one insert wins
+            cursor.execute(
+                f"INSERT INTO {AuditChainHead._meta.db_table} (org_id, seq, hash) VALUES (%s, 0, '') "
+                "ON CONFLICT DO NOTHING",
+                [org_id],
+            )
+        head = heads.get(org_id=org_id)
+    return head
+
+
+def append(events: Iterable[AuditEvent]) -> list[AuditEvent]:
+    """Chain and insert unsaved events of one or more orgs, in the caller's transaction.
+
+    Orgs are locked in id order, so two appends never wait on each other in a cycle.
+    """
+    events = list(events)
+    by_org: dict[str, list[AuditEvent]] = {}
+    for event in events:
+        by_org.setdefault(event.org_id, []).append(event)
+    with transaction.atomic():
+        for org_id in sorted(by_org):
+            head = lock_head(org_id)
+            for event in by_org[org_id]:
+                head.seq += 1
+                event.seq = head.seq
+                event.hash = head.hash = link(head.hash, _values(event))
+            head.save(update_fields=["seq", "hash"])
+        return AuditEvent.objects.bulk_create(events)
+
+
+@contextmanager
+def purging() -> Iterator[None]:
+    """Allow DELETE of audit rows in this transaction (the retention purge, deleting an org)."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL cloudsignal.audit_purge = 'on'")
+        yield
+
+
+@dataclass(frozen=True)
+class Verdict:
+    org_id: str
+    checked: int
+    broken_at: int | None = None
+    problem: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.broken_at is None
+
+    def __str__(self) -> str:
+        if self.ok:
+            return f"{self.org_id}: verified ({self.checked} events)"
+        return f"{self.org_id}: broken at event #{self.broken_at}: {self.problem}"
+
+
+BATCH = 5000
+STALE = "an event older than the retention checkpoint is still (or again) there"
+MISMATCH = "its hash does not match (modified, or inserted into the chain)"
+TRUNCATED = "the last events were deleted"
+
+
+def verify(org_id: str) -> Verdict:
+    """Walk the org's chain from its last checkpoint; report the first broken link."""
+    checkpoint = AuditCheckpoint.objects.filter(org_id=org_id).order_by("-seq").first()
+    expected, prev = (checkpoint.seq + 1, checkpoint.hash) if checkpoint else (1, "")
+    events = AuditEvent.objects.filter(org_id=org_id)
+    stale = events.filter(seq__lt=expected).order_by("seq").values_list("seq", flat=True).first()
+    if stale is not None:
+        return Verdict(org_id, 0, stale, STALE)
+    checked = 0
+    while True:
+        rows = list(events.filter(seq__gte=expected).order_by("seq").values("hash", *CONTENT_FIELDS)[:BATCH])
+        for row in rows:
+            if row["seq"] != expected:
+                missing = (
+                    f"#{expected}" if row["seq"] == expected + 1 else f"#{expected} to #{row['seq'] - 1}"
+                )
+                return Verdict(org_id, checked, expected, f"event {missing} is missing (deleted)")
+            if link(prev, row) != row["hash"]:
+                return Verdict(
+                    org_id,
+                    checked,
+                    expected,
+                    MISMATCH,
+                )
+            prev, expected, checked = row["hash"], expected + 1, checked + 1
+        if len(rows) < BATCH:
+            break
+    head = AuditChainHead.objects.filter(org_id=org_id).first()
+    if head is not None and (head.seq, head.hash) != (expected - 1, prev):
+        return Verdict(
+            org_id,
+            checked,
+            expected,
+            f"the chain was written up to #{head.seq} ({TRUNCATED})",
+        )
+    return Verdict(org_id, checked)
+
+
+def cached_verdict(org_id: str) -> Verdict:
+    """``verify``, remembered for the chain's current head: an unchanged chain is not walked
+    again on every page view, and any append (or purge) changes the key."""
+    from django.core.cache import cache
+
+    head = AuditChainHead.objects.filter(org_id=org_id).values_list("seq", "hash").first()
+    key = f"audit-verdict:{org_id}:{head}"
+    verdict = cache.get(key)
+    if verdict is None:
+        verdict = verify(org_id)
+        cache.set(key, verdict, 300)
+    return verdict

@@ -1,0 +1,46 @@
+"""Retention: events older than the org's ``audit_retention_days`` are purged, and a
+checkpoint records where the chain was cut so what remains still verifies."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from . import chain
+from .models import AuditCheckpoint, AuditEvent
+
+
+def purge_expired(org, *, now: datetime | None = None) -> int:
+    """Delete the org's oldest events (a prefix of its chain) whose time is before the
+    retention cutoff; returns how many were deleted."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=org.audit_retention_days)
+    with transaction.atomic():
+        head = chain.lock_head(org.pk)  # no append while the chain is cut
+        last_cut = (
+            AuditCheckpoint.objects.filter(org=org).order_by("-seq").values_list("seq", flat=True).first()
+        )
+        events = AuditEvent.objects.filter(org=org, seq__gt=last_cut or 0)
+        # The chain is cut before the first event still inside retention; an older event
+        # appended after it (a late queued one) waits for the next cut.
+        first_kept = events.filter(at__gte=cutoff).order_by("seq").values_list("seq", flat=True).first()
+        cut = head.seq if first_kept is None else first_kept - 1
+        if cut <= (last_cut or 0):
+            return 0
+        last = events.filter(seq__lte=cut).order_by("-seq").values_list("seq", "hash").first()
+        if last is None:
+            return 0
+        with chain.purging():
+            deleted, _ = AuditEvent.objects.filter(org=org, seq__lte=cut).delete()
+        AuditCheckpoint.objects.create(
+            org=org, seq=last[0], hash=last[1], purged=deleted, cutoff=cutoff, at=now
+        )
+        return deleted
+
+
+def delete_org(org) -> None:
+    """Delete an org with its audit log (operators and benchmarks; the product never does)."""
+    with chain.purging():
+        org.delete()

@@ -1,0 +1,44 @@
+"""Celery jobs of the audit log."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from . import retention, writer
+from .webhooks import DeliveryFailed
+
+
+@shared_task
+def drain_audit_queue() -> int:
+    """Every 10 s: write queued broker events the web processes have not written yet."""
+    return writer.drain_all()
+
+
+@shared_task
+def purge_expired_audit_events() -> int:
+    """Every hour: each org's events past its retention, cut with a checkpoint."""
+    from orgs.models import Organization
+
+    return sum(retention.purge_expired(org) for org in Organization.objects.iterator())
+
+
+@shared_task
+def scan_anomalies() -> int:
+    """Every minute: each org's detectors; returns the alerts opened or repeated."""
+    from . import anomalies
+
+    return anomalies.scan_all()
+
+
+@shared_task(
+    autoretry_for=(DeliveryFailed,),
+    retry_backoff=5,
+    retry_backoff_max=600,
+    retry_jitter=True,
+    max_retries=8,
+)
+def deliver_webhook(org_id: str, body: str) -> int:
+    """One signed alert notification; retried with exponential backoff (5 s … 10 min)."""
+    from . import webhooks
+
+    return webhooks.deliver(org_id, body)

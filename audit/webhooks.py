@@ -1,0 +1,100 @@
+"""An org's alert webhook: a JSON POST signed with HMAC-SHA256, retried by Celery.
+
+The signing secret is derived from the server pepper, the org id and a random salt kept in
+``ScanSettings.webhook_salt``: it is shown once when the webhook is set (or the secret
+rotated) and never stored. Receivers check
+``X-CloudSignal-Signature: t=<unix time>,v1=<hex HMAC-SHA256(secret, "<t>." + body)>``
+and refuse old timestamps (replays).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+import time
+
+from django.conf import settings
+from django.db import transaction
+
+from .models import Alert, ScanSettings
+
+HEADER = "X-CloudSignal-Signature"
+TIMEOUT = 10
+
+
+def signing_secret(org_id: str, salt: str) -> str:
+    key = hmac.new(settings.SECRETS_PEPPER.encode(), f"webhook:{org_id}:{salt}".encode(), hashlib.sha256)
+    return "whsec_" + key.hexdigest()
+
+
+def new_salt() -> str:
+    return secrets.token_hex(16)
+
+
+def signature(secret: str, timestamp: int, body: bytes) -> str:
+    mac = hmac.new(secret.encode(), str(timestamp).encode() + b"." + body, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={mac}"
+
+
+def payload(alert: Alert, kind: str) -> dict:
+    return {
+        "type": kind,
+        "org": alert.org_id,
+        "alert": {
+            "id": alert.pk,
+            "detector": alert.detector,
+            "subject": alert.subject,
+            "severity": alert.severity,
+            "status": alert.status,
+            "summary": alert.summary,
+            "count": alert.count,
+            "first_seen": alert.first_seen.isoformat(),
+            "last_seen": alert.last_seen.isoformat(),
+            "response": alert.response,
+        },
+    }
+
+
+def announce(alert: Alert, kind: str) -> None:
+    """Queue the delivery once the current transaction commits (nothing for no webhook)."""
+    cfg = ScanSettings.objects.filter(pk=alert.org_id).first()
+    if cfg is None or not cfg.webhook_url:
+        return
+    from .tasks import deliver_webhook
+
+    body = json.dumps(payload(alert, kind), separators=(",", ":"))
+    transaction.on_commit(lambda: deliver_webhook.delay(alert.org_id, body))
+
+
+class DeliveryFailed(Exception):
+    """The receiver did not answer 2xx; Celery retries with backoff."""
+
+
+def deliver(org_id: str, body: str) -> int:
+    """POST one signed notification; returns the HTTP status or raises DeliveryFailed."""
+    import urllib.error
+    import urllib.request
+
+    cfg = ScanSettings.objects.filter(pk=org_id).first()
+    if cfg is None or not cfg.webhook_url:
+        return 0  # turned off since: nothing to deliver
+    data = body.encode()
+    request = urllib.request.Request(
+        cfg.webhook_url,
+        data=data,
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "User-Agent": "CloudSignal-Webhook/1",
+            HEADER: signature(signing_secret(org_id, cfg.webhook_salt), int(time.time()), data),
+        },
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        raise DeliveryFailed(f"{cfg.webhook_url} answered {error.code}") from None
+    except (urllib.error.URLError, TimeoutError, OSError) as error:
+        raise DeliveryFailed(f"{cfg.webhook_url}: {error}") from None
