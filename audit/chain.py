@@ -176,8 +176,8 @@ def cached_verdict(org_id: str) -> Verdict:
     again on every page view, and any append (or purge) changes the key."""
     from django.core.cache import cache
 
-    head = AuditChainHead.objects.filter(org_id=org_id).values_list("seq", "hash").first()
-    key = f"audit-verdict:{org_id}:{head}"
+    seq, digest = AuditChainHead.objects.filter(org_id=org_id).values_list("seq", "hash").first() or (0, "")
+    key = f"audit-verdict:{org_id}:{seq}:{digest}"
     verdict = cache.get(key)
     if verdict is None:
         verdict = verify(org_id)

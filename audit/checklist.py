@@ -69,8 +69,8 @@ def least_privilege(org, now) -> Item:
     )
     worst, owners, whole = 100, 0, 0
     for _, group in groupby(rules.iterator(), key=lambda r: (r[0], r[1])):
-        owned = [{"permission": p, "action": a, "topic": t} for _, _, p, a, t in group]
-        whole += sum(1 for r in owned if r["permission"] == "allow" and r["topic"] in ("#", "+/#"))
+        owned = [(p, a, t) for _, _, p, a, t in group]
+        whole += sum(1 for p, _, t in owned if p == "allow" and t in ("#", "+/#"))
         owners += 1
         if owners <= LINT_OWNERS:
             worst = min(worst, score(lint_rules(owned)))
