@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_http_methods, require_POST
 
 from cloudsignal_dashboard.pages import render_page
@@ -158,7 +159,8 @@ def alert_detail(
     from .models import Alert
 
     alert = request.tenant.get(Alert, pk=alert_id)
-    context = {"alert": alert, "form": form or AlertActionForm()}
+    evidence = [{**item, "at": parse_datetime(item.get("at") or "")} for item in alert.evidence]
+    context = {"alert": alert, "evidence": evidence, "form": form or AlertActionForm()}
     return render_page(request, "audit/alert_detail.html", context, status=status)
 
 
