@@ -1,18 +1,21 @@
 """Broker events (EMQX webhook field names) into MQTT sessions and audit events.
 
-A batch is written in one transaction. Events may repeat or arrive out of order: a
-connection is identified by (node, clientid, connected_at), so a repeat finds its row and
-a disconnect that overtakes its connect creates the row already closed.
+A batch is written in one transaction with a few statements whatever its size. Events may
+repeat or arrive out of order: a connection is identified by (node, clientid,
+connected_at), so a repeat finds its row and a disconnect that overtakes its connect
+creates the row already closed.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from django.db import transaction
+from django.db import connection, transaction
 
+from audit import chain
 from audit.models import ActorType, MqttSession, Outcome, Transport
-from audit.services import Actor, Subject, record_event
+from audit.services import Actor, Subject, build_event
+from orgs.models import Organization
 from users.models import MqttUser
 
 from .authn import USERNAME
@@ -61,44 +64,186 @@ def _transport(event: dict) -> str:
     return value if value in Transport.values else ""
 
 
-def _user(event: dict) -> tuple[MqttUser | None, str | None]:
+def _username(event: dict) -> tuple[str, str] | None:
+    """(org id, name) of the event's username, or None when it is not ``name@org_id``."""
     match = USERNAME.fullmatch(str(event.get("username") or ""))
-    if match is None:
-        return None, None
-    user = MqttUser.objects.filter(org_id=match["org"], name=match["name"]).first()
-    return user, match["org"]
+    return (match["org"], match["name"]) if match else None
+
+
+class _Batch:
+    """One POST of events, parsed first (a bad event rejects the batch before any write),
+    then written with a handful of statements whatever its size: orgs and users resolved
+    in one query each, sessions inserted in bulk, closes in one statement, audit events
+    appended to their chains at once."""
+
+    def __init__(self) -> None:
+        self.opened: dict[tuple, dict] = {}
+        self.closed: dict[tuple, tuple[datetime, str]] = {}
+        self.refusals: list[tuple[dict, str, dict]] = []
+        self.names: set[tuple[str, str]] = set()
+        self.session_orgs: list[str] = []  # the org of each session event, for the counts
+        self.counts = {"recorded": 0, "ignored": 0}
+
+    def add(self, kind: str, event: dict) -> None:
+        if kind in ("client.connected", "client.disconnected"):
+            identity = _identity(event)
+            fields = _session_fields(event)
+            self.names.add((fields["org_id"], fields["name"]))
+            self.session_orgs.append(fields["org_id"])
+            if kind == "client.connected":
+                self.opened.setdefault(identity, fields)
+            else:
+                at = _when(_ms(event.get("disconnected_at") or event.get("timestamp"), "disconnected_at"))
+                self.closed.setdefault(identity, (at, str(event.get("reason") or "")[:64]))
+                self.opened.setdefault(identity, fields)
+        elif kind == "client.connack":
+            reason_code = str(event.get("reason_code") or "")
+            if reason_code in ("", "success", "0"):
+                self.counts["ignored"] += 1
+                return
+            self._refusal(event, "mqtt.connect_refused", {"reason_code": reason_code[:64]})
+        elif kind == "client.check_authz_complete":
+            if str(event.get("result") or "") != "deny":
+                self.counts["ignored"] += 1
+                return
+            details = {
+                "action": str(event.get("action") or "")[:16],
+                "topic": str(event.get("topic") or "")[:1024],
+            }
+            self._refusal(event, "mqtt.acl_denied", details)
+        else:  # session.subscribed: accepted for EMQX compatibility, not recorded yet
+            self.counts["ignored"] += 1
+
+    def _refusal(self, event: dict, action: str, details: dict) -> None:
+        name = _username(event)
+        if name is None:
+            self.counts["ignored"] += 1
+            return
+        self.names.add(name)
+        self.refusals.append(
+            (event, action, {**details, "client_id": str(event.get("clientid") or "")[:256]})
+        )
+
+    def write(self) -> dict:
+        orgs = set(
+            Organization.objects.filter(pk__in={o for o, _ in self.names}).values_list("pk", flat=True)
+        )
+        users = {
+            (u.org_id, u.name): u
+            for u in MqttUser.objects.filter(org_id__in=orgs, name__in={n for _, n in self.names})
+        }
+        self._write_sessions(orgs, users)
+        self._write_refusals(orgs, users)
+        return self.counts
+
+    def _write_sessions(self, orgs: set[str], users: dict) -> None:
+        rows = []
+        for identity, fields in self.opened.items():
+            if fields["org_id"] not in orgs:  # no org of ours: nowhere to record it
+                continue
+            node, client_id, ms = identity
+            closed_at, reason = self.closed.get(identity, (None, ""))
+            rows.append(
+                MqttSession(
+                    node=node,
+                    client_id=client_id,
+                    connected_at_ms=ms,
+                    connected_at=_when(ms),
+                    disconnected_at=closed_at,
+                    disconnect_reason=reason,
+                    user=users.get((fields["org_id"], fields["name"])),
+                    **{k: v for k, v in fields.items() if k != "name"},
+                )
+            )
+        known = sum(1 for org_id in self.session_orgs if org_id in orgs)
+        self.counts["recorded"] += known
+        self.counts["ignored"] += len(self.session_orgs) - known
+        # A repeat finds its row already there; a close that overtook its open made it closed.
+        MqttSession.objects.bulk_create(rows, ignore_conflicts=True)
+        closes = [
+            (identity, at, reason)
+            for identity, (at, reason) in self.closed.items()
+            if self.opened[identity]["org_id"] in orgs
+        ]
+        _close_sessions(closes)
+
+    def _write_refusals(self, orgs: set[str], users: dict) -> None:
+        audit = []
+        for event, action, details in self.refusals:
+            org_id, name = _username(event)
+            if org_id not in orgs:
+                self.counts["ignored"] += 1
+                continue
+            user = users.get((org_id, name))
+            ip, _ = _peer(str(event.get("peername") or ""))
+            label = str(event.get("username"))[:254]
+            audit.append(
+                build_event(
+                    Organization(pk=org_id),
+                    action,
+                    actor=Actor(ActorType.MQTT_USER, user.pk if user else "", label),
+                    subject=Subject("mqtt_user", user.pk if user else "", label),
+                    peer_ip=ip,
+                    outcome=Outcome.FAILURE,
+                    details=details,
+                )
+            )
+            self.counts["recorded"] += 1
+        chain.append(audit)
+
+
+_CLOSE = """
+UPDATE audit_mqttsession AS s SET disconnected_at = v.at, disconnect_reason = v.reason
+FROM (VALUES {values}) AS v(node, client_id, ms, at, reason)
+WHERE s.node = v.node AND s.client_id = v.client_id AND s.connected_at_ms = v.ms
+  AND s.disconnected_at IS NULL
+"""
+
+
+def _close_sessions(closes: list[tuple[tuple, datetime, str]]) -> None:
+    """Close the sessions still open among ``closes``: one statement on PostgreSQL."""
+    if not closes:
+        return
+    if connection.vendor == "postgresql":
+        values = ", ".join(["(%s, %s, %s::bigint, %s::timestamptz, %s)"] * len(closes))
+        params = [p for (node, client, ms), at, reason in closes for p in (node, client, ms, at, reason)]
+        with connection.cursor() as cursor:
+            cursor.execute(_CLOSE.format(values=values), params)
+        return
+    for (node, client_id, ms), at, reason in closes:
+        MqttSession.objects.filter(
+            node=node, client_id=client_id, connected_at_ms=ms, disconnected_at__isnull=True
+        ).update(disconnected_at=at, disconnect_reason=reason)
 
 
 @transaction.atomic
 def ingest(events: list[dict]) -> dict:
     """Record a batch; returns counts. Raises BadEvent (nothing written) for a malformed one."""
-    counts = {"recorded": 0, "ignored": 0}
+    batch = _Batch()
     for index, event in enumerate(events):
         if not isinstance(event, dict):
             raise BadEvent(f"Event {index} is not an object.")
         kind = str(event.get("event") or "")
         if kind not in HANDLED:
-            counts["ignored"] += 1
+            batch.counts["ignored"] += 1
             continue
         try:
-            recorded = _HANDLERS[kind](event)
+            batch.add(kind, event)
         except BadEvent as error:
             raise BadEvent(f"Event {index} ({kind}): {error}") from None
-        counts["recorded" if recorded else "ignored"] += 1
-    return counts
+    return batch.write()
 
 
 def _session_fields(event: dict) -> dict:
-    user, org_id = _user(event)
-    if org_id is None:
+    name = _username(event)
+    if name is None:
         raise BadEvent("username must be name@org_id.")
     ip, port = _peer(str(event.get("peername") or ""))
-    password = str(event.get("token_id") or "")
     return {
-        "org_id": org_id,
-        "user": user,
+        "org_id": name[0],
+        "name": name[1],
         "username": str(event.get("username"))[:100],
-        "token_id": password[:32],
+        "token_id": str(event.get("token_id") or "")[:32],
         "peer_ip": ip,
         "peer_port": port,
         "transport": _transport(event),
@@ -106,100 +251,9 @@ def _session_fields(event: dict) -> dict:
     }
 
 
-def _identity(event: dict) -> dict:
+def _identity(event: dict) -> tuple[str, str, int]:
     client_id = str(event.get("clientid") or "")
     if not client_id:
         raise BadEvent("clientid is required.")
     ms = _ms(event.get("connected_at"), "connected_at")
-    return {"node": str(event.get("node") or "")[:128], "client_id": client_id[:256], "connected_at_ms": ms}
-
-
-def _connected(event: dict) -> bool:
-    identity = _identity(event)
-    fields = _session_fields(event)
-    if not _org_exists(fields["org_id"]):
-        return False
-    MqttSession.objects.get_or_create(
-        **identity, defaults={**fields, "connected_at": _when(identity["connected_at_ms"])}
-    )
-    return True
-
-
-def _disconnected(event: dict) -> bool:
-    identity = _identity(event)
-    fields = _session_fields(event)
-    if not _org_exists(fields["org_id"]):
-        return False
-    at = _when(_ms(event.get("disconnected_at") or event.get("timestamp"), "disconnected_at"))
-    reason = str(event.get("reason") or "")[:64]
-    session, created = MqttSession.objects.get_or_create(
-        **identity,
-        defaults={
-            **fields,
-            "connected_at": _when(identity["connected_at_ms"]),
-            "disconnected_at": at,
-            "disconnect_reason": reason,
-        },
-    )
-    if not created and session.disconnected_at is None:
-        session.disconnected_at, session.disconnect_reason = at, reason
-        session.save(update_fields=["disconnected_at", "disconnect_reason"])
-    return True
-
-
-def _audit_failure(event: dict, action: str, details: dict) -> bool:
-    """Record a refusal the broker reports, in the audit log of the username's org."""
-    user, org_id = _user(event)
-    if org_id is None or not _org_exists(org_id):
-        return False
-    ip, _ = _peer(str(event.get("peername") or ""))
-    label = str(event.get("username"))[:254]
-    record_event(
-        _org(org_id),
-        action,
-        actor=Actor(ActorType.MQTT_USER, user.pk if user else "", label),
-        subject=Subject("mqtt_user", user.pk if user else "", label),
-        peer_ip=ip,
-        outcome=Outcome.FAILURE,
-        details={**details, "client_id": str(event.get("clientid") or "")[:256]},
-    )
-    return True
-
-
-def _connack(event: dict) -> bool:
-    reason_code = str(event.get("reason_code") or "")
-    if reason_code in ("", "success", "0"):
-        return False
-    return _audit_failure(event, "mqtt.connect_refused", {"reason_code": reason_code[:64]})
-
-
-def _authz(event: dict) -> bool:
-    if str(event.get("result") or "") != "deny":
-        return False
-    details = {"action": str(event.get("action") or "")[:16], "topic": str(event.get("topic") or "")[:1024]}
-    return _audit_failure(event, "mqtt.acl_denied", details)
-
-
-def _subscribed(event: dict) -> bool:
-    return False  # accepted for EMQX compatibility; subscriptions are not recorded yet
-
-
-def _org(org_id: str):
-    from orgs.models import Organization
-
-    return Organization.objects.get(pk=org_id)
-
-
-def _org_exists(org_id: str) -> bool:
-    from orgs.models import Organization
-
-    return Organization.objects.filter(pk=org_id).exists()
-
-
-_HANDLERS = {
-    "client.connected": _connected,
-    "client.disconnected": _disconnected,
-    "client.connack": _connack,
-    "client.check_authz_complete": _authz,
-    "session.subscribed": _subscribed,
-}
+    return (str(event.get("node") or "")[:128], client_id[:256], ms)
