@@ -128,7 +128,7 @@ def main() -> None:
         closed = sessions.filter(disconnected_at__isnull=False).count()
         denials = AuditEvent.objects.filter(org=org, action="mqtt.acl_denied").count()
         print(
-            f"events sent:      {sent:,} in {len(bodies):,} batches of <= {args.batch}, {args.posters} posters"
+            f"events sent:      {sent:,} in {len(bodies):,} batches (<= {args.batch}), {args.posters} posters"
         )
         print(f"sessions written: {sessions.count():,} ({closed:,} closed), ACL denials audited: {denials:,}")
         print(f"elapsed:          {elapsed:.2f} s")
