@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db.models import Q
 from django.http import HttpRequest
 from ninja import Field, Router, Schema
 
+from cloudsignal_dashboard import keyset
 from cloudsignal_dashboard.api_base import ERRORS, ApiError, org_of, require_scope
 from orgs.models import Scope
 
@@ -125,6 +125,6 @@ def list_alerts(request: HttpRequest, status: str = "active", after: str = "", l
         cursor = Alert.objects.filter(org=org, pk=after).values_list("last_seen", "pk").first()
         if cursor is None:
             raise ApiError(422, "after is not an alert of this organization; start from the first page.")
-        qs = qs.filter(Q(last_seen__lt=cursor[0]) | Q(last_seen=cursor[0], pk__lt=cursor[1]))
+        qs = keyset.older_than(qs, "last_seen", *cursor)
     rows = list(qs.order_by("-last_seen", "-pk")[: limit + 1])
     return {"alerts": rows[:limit], "next": rows[limit - 1].pk if len(rows) > limit else None}

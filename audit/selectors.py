@@ -10,9 +10,11 @@ import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+
+from cloudsignal_dashboard import keyset
 
 from .models import AuditEvent
 
@@ -68,28 +70,12 @@ def filter_events(qs: QuerySet[AuditEvent], params) -> QuerySet[AuditEvent]:
     return qs
 
 
-def _after_cursor(qs: QuerySet[AuditEvent], cursor: str | None) -> QuerySet[AuditEvent]:
-    qs = qs.order_by("-at", "-id")
-    if not cursor:
-        return qs
-    stamp, _, pk = cursor.partition("_")
-    try:
-        at = datetime.fromtimestamp(int(stamp) / 1_000_000, tz=UTC)
-        return qs.filter(Q(at__lt=at) | Q(at=at, id__lt=int(pk)))
-    except (ValueError, OverflowError, OSError):
-        raise BadFilter("That page link is not valid any more; start from the newest events.") from None
-
-
-def cursor_of(event: AuditEvent) -> str:
-    return f"{int(event.at.timestamp() * 1_000_000)}_{event.id}"
-
-
 def page_of(qs: QuerySet[AuditEvent], cursor: str | None, size: int = PAGE_SIZE) -> tuple[list, str | None]:
     """Newest first, ``size`` at a time after ``cursor``; returns the rows and the next cursor."""
-    rows = list(_after_cursor(qs, cursor)[: size + 1])
-    more = len(rows) > size
-    rows = rows[:size]
-    return rows, (cursor_of(rows[-1]) if more and rows else None)
+    try:
+        return keyset.page(qs, "at", cursor, size)
+    except keyset.BadCursor:
+        raise BadFilter("That page link is not valid any more; start from the newest events.") from None
 
 
 def _batches(qs: QuerySet[AuditEvent]) -> Iterator[AuditEvent]:

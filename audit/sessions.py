@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from broker.revocations import emit_disconnect
+from cloudsignal_dashboard import keyset
 
 from .models import MqttSession
 from .services import Actor, Subject, record_event
@@ -41,18 +42,12 @@ def _is_ip(value: str) -> bool:
 def page_before(
     qs: QuerySet[MqttSession], cursor: str | None, size: int = PAGE_SIZE
 ) -> tuple[list[MqttSession], str | None]:
-    """Newest first, ``size`` at a time, by a keyset cursor "<connected_at_ms>.<id>" (no OFFSET)."""
-    qs = qs.order_by("-connected_at_ms", "-id")
-    if cursor:
-        try:
-            ms, _, pk = cursor.partition(".")
-            qs = qs.filter(Q(connected_at_ms__lt=int(ms)) | Q(connected_at_ms=int(ms), id__lt=int(pk)))
-        except ValueError:
-            qs = qs.none()
-    rows = list(qs[: size + 1])
-    more = len(rows) > size
-    rows = rows[:size]
-    return rows, (f"{rows[-1].connected_at_ms}.{rows[-1].id}" if more else None)
+    """Newest first, ``size`` at a time, by a keyset cursor (no OFFSET); a cursor that is
+    not one of ours shows nothing."""
+    try:
+        return keyset.page(qs, "connected_at", cursor, size)
+    except keyset.BadCursor:
+        return [], None
 
 
 @transaction.atomic

@@ -77,3 +77,31 @@ def test_exports_stream_the_filtered_log(org_a, org_b, client_for):
     assert len(lines) == AuditEvent.objects.filter(org=org_a.org).count()
     assert all(json.loads(line)["action"] for line in lines)
     assert client.get(_url(org_a, "audit:export_csv"), {"ip": "x"}).status_code == 400
+
+
+def test_keyset_cursors_are_exact_to_the_microsecond(org_a):
+    from datetime import UTC, datetime
+    from types import SimpleNamespace
+
+    from cloudsignal_dashboard import keyset
+
+    for at in (
+        datetime(2026, 11, 29, 6, 43, 53, 999_999, tzinfo=UTC),
+        datetime(2031, 1, 1, 0, 0, 0, 1, tzinfo=UTC),
+    ):
+        assert keyset._decode(keyset.cursor_of(SimpleNamespace(at=at, pk=5), "at")) == (at, 5)
+    # Events one microsecond apart across a page boundary: none skipped, none repeated.
+    base = datetime(2026, 11, 29, 12, 0, 0, tzinfo=UTC)
+    for i in range(7):
+        record_event(org_a.org, f"tick.{i}", actor=Actor.system(), at=base + timedelta(microseconds=i // 2))
+    from audit.selectors import page_of
+
+    seen, cursor = [], None
+    while True:
+        rows, cursor = page_of(
+            AuditEvent.objects.filter(org=org_a.org, action__startswith="tick."), cursor, 2
+        )
+        seen += [r.action for r in rows]
+        if cursor is None:
+            break
+    assert sorted(seen) == [f"tick.{i}" for i in range(7)]
