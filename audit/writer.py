@@ -24,7 +24,7 @@ import uuid
 from datetime import datetime
 
 from django.conf import settings
-from django.db import close_old_connections, transaction
+from django.db import close_old_connections, connections, transaction
 
 from . import chain
 from .models import AuditEvent, AuditQueueMark
@@ -198,4 +198,4 @@ def _drain_forever() -> None:
         except Exception:  # the next round retries; the queue keeps what was not written
             log.exception("audit drain failed")
             _stop.wait(1)
-    close_old_connections()
+    connections.close_all()  # this thread's own connections: nothing outlives the drainer
