@@ -55,4 +55,6 @@ class Command(BaseCommand):
             f"  CloudSignal Dashboard: {url}\n"
             f"  Sign in as {login['email']} with password {login['password']}\n"
             f"  Demo organization: {org.name} ({org.id})\n"
+            f"  Real data in a few minutes: once it is up, in another terminal run\n"
+            f"    .venv/bin/python manage.py simulate_fleet {org.id} --devices 50 --minutes 5\n"
         )
