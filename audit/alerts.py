@@ -102,6 +102,32 @@ def _comment(comment: str) -> str:
     return comment
 
 
+def _move(alert: Alert, actor: Actor, comment: str, request, *, to: str, action: str) -> Alert:
+    """Change the alert's status (already checked), keep the comment, audit the change."""
+    before = alert.status
+    alert.status = to
+    by, at = (
+        ("acknowledged_by", "acknowledged_at")
+        if to == AlertStatus.ACKNOWLEDGED
+        else ("resolved_by", "resolved_at")
+    )
+    setattr(alert, by, actor.label)
+    setattr(alert, at, timezone.now())
+    alert.comment = "\n".join(c for c in (alert.comment, comment) if c)
+    alert.save(update_fields=["status", by, at, "comment"])
+    record_event(
+        alert.org,
+        action,
+        actor=actor,
+        subject=_subject(alert),
+        request=request,
+        before={"status": before},
+        after={"status": alert.status},
+        details={"comment": comment},
+    )
+    return alert
+
+
 @transaction.atomic
 def acknowledge(*, alert: Alert, actor: Actor, comment: str = "", request=None) -> Alert:
     """Someone is on it: open → acknowledged."""
@@ -111,24 +137,7 @@ def acknowledge(*, alert: Alert, actor: Actor, comment: str = "", request=None) 
         raise ValidationError(
             {"status": f"Only an open alert can be acknowledged; this one is {alert.status}."}
         )
-    alert.status, alert.acknowledged_by, alert.acknowledged_at = (
-        AlertStatus.ACKNOWLEDGED,
-        actor.label,
-        timezone.now(),
-    )
-    alert.comment = "\n".join(c for c in (alert.comment, comment) if c)
-    alert.save(update_fields=["status", "acknowledged_by", "acknowledged_at", "comment"])
-    record_event(
-        alert.org,
-        "alert.acknowledged",
-        actor=actor,
-        subject=_subject(alert),
-        request=request,
-        before={"status": AlertStatus.OPEN},
-        after={"status": alert.status},
-        details={"comment": comment},
-    )
-    return alert
+    return _move(alert, actor, comment, request, to=AlertStatus.ACKNOWLEDGED, action="alert.acknowledged")
 
 
 @transaction.atomic
@@ -140,18 +149,4 @@ def resolve(*, alert: Alert, actor: Actor, comment: str, request=None) -> Alert:
         raise ValidationError({"comment": "Say how it was resolved (for the audit log)."})
     if alert.status == AlertStatus.RESOLVED:
         raise ValidationError({"status": "This alert is already resolved."})
-    before = alert.status
-    alert.status, alert.resolved_by, alert.resolved_at = AlertStatus.RESOLVED, actor.label, timezone.now()
-    alert.comment = "\n".join(c for c in (alert.comment, comment) if c)
-    alert.save(update_fields=["status", "resolved_by", "resolved_at", "comment"])
-    record_event(
-        alert.org,
-        "alert.resolved",
-        actor=actor,
-        subject=_subject(alert),
-        request=request,
-        before={"status": before},
-        after={"status": alert.status},
-        details={"comment": comment},
-    )
-    return alert
+    return _move(alert, actor, comment, request, to=AlertStatus.RESOLVED, action="alert.resolved")

@@ -216,39 +216,45 @@ def flapping(org, cfg: ScanSettings, now: datetime) -> list[Finding]:
     ]
 
 
+def _per_actor(events, detector: str, threshold: int, subject, summary) -> list[Finding]:
+    """A finding per actor with at least ``threshold`` of ``events`` (already windowed)."""
+    return [
+        Finding(
+            detector,
+            subject(row["actor_label"]),
+            Severity.MEDIUM,
+            summary(row["actor_label"], row["n"]),
+            row["latest"],
+            event_evidence(events.filter(actor_label=row["actor_label"])),
+        )
+        for row in _grouped(events, "actor_label", threshold)
+    ]
+
+
 def acl_denials(org, cfg: ScanSettings, now: datetime) -> list[Finding]:
     """A user whose publishes and subscribes the broker refused many times in the window."""
     since = now - timedelta(minutes=cfg.acl_denial_minutes)
     denials = AuditEvent.objects.filter(org=org, action="mqtt.acl_denied", at__gte=since)
-    return [
-        Finding(
-            Detector.ACL_DENIALS,
-            f"user {row['actor_label']}",
-            Severity.MEDIUM,
-            f"{row['n']} publishes or subscribes of {row['actor_label']} denied "
-            f"in {cfg.acl_denial_minutes} min",
-            row["latest"],
-            event_evidence(denials.filter(actor_label=row["actor_label"])),
-        )
-        for row in _grouped(denials, "actor_label", cfg.acl_denials)
-    ]
+    return _per_actor(
+        denials,
+        Detector.ACL_DENIALS,
+        cfg.acl_denials,
+        lambda label: f"user {label}",
+        lambda label, n: f"{n} publishes or subscribes of {label} denied in {cfg.acl_denial_minutes} min",
+    )
 
 
 def mint_spike(org, cfg: ScanSettings, now: datetime) -> list[Finding]:
     """An API key minting many tokens in the window (a leaked key, or a loop in a backend)."""
     since = now - timedelta(minutes=cfg.mint_minutes)
     mints = AuditEvent.objects.filter(org=org, action="token.minted", actor_type="api_key", at__gte=since)
-    return [
-        Finding(
-            Detector.MINT_SPIKE,
-            f"API key {row['actor_label']}",
-            Severity.MEDIUM,
-            f"API key {row['actor_label']} minted {row['n']} tokens in {cfg.mint_minutes} min",
-            row["latest"],
-            event_evidence(mints.filter(actor_label=row["actor_label"])),
-        )
-        for row in _grouped(mints, "actor_label", cfg.mint_tokens)
-    ]
+    return _per_actor(
+        mints,
+        Detector.MINT_SPIKE,
+        cfg.mint_tokens,
+        lambda label: f"API key {label}",
+        lambda label, n: f"API key {label} minted {n} tokens in {cfg.mint_minutes} min",
+    )
 
 
 def dormant(org, cfg: ScanSettings, now: datetime) -> list[Finding]:
