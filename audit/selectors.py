@@ -37,11 +37,18 @@ class BadFilter(ValueError):
     """A filter value that cannot be used; the message says which and why."""
 
 
-def _when(value: str, name: str) -> datetime:
+def parse_when(value: str, name: str) -> datetime:
     parsed = parse_datetime(value)
     if parsed is None:
         raise BadFilter(f"{name} must be a date and time such as 2026-11-29T14:00, not {value!r}.")
     return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed, UTC)
+
+
+def parse_ip(value: str) -> str:
+    try:
+        return str(ipaddress.ip_address(value.strip()))
+    except ValueError:
+        raise BadFilter(f"{value!r} is not an IP address.") from None
 
 
 def filter_events(qs: QuerySet[AuditEvent], params) -> QuerySet[AuditEvent]:
@@ -59,14 +66,11 @@ def filter_events(qs: QuerySet[AuditEvent], params) -> QuerySet[AuditEvent]:
             raise BadFilter("outcome must be success or failure.")
         qs = qs.filter(outcome=params["outcome"])
     if params.get("ip"):
-        try:
-            qs = qs.filter(peer_ip=str(ipaddress.ip_address(params["ip"].strip())))
-        except ValueError:
-            raise BadFilter(f"{params['ip']!r} is not an IP address.") from None
+        qs = qs.filter(peer_ip=parse_ip(params["ip"]))
     if params.get("since"):
-        qs = qs.filter(at__gte=_when(params["since"], "since"))
+        qs = qs.filter(at__gte=parse_when(params["since"], "since"))
     if params.get("until"):
-        qs = qs.filter(at__lt=_when(params["until"], "until"))
+        qs = qs.filter(at__lt=parse_when(params["until"], "until"))
     return qs
 
 

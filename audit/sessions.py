@@ -8,35 +8,41 @@ from django.db.models import QuerySet
 from broker.revocations import emit_disconnect
 from cloudsignal_dashboard import keyset
 
-from .models import MqttSession
+from .models import MqttSession, Transport
 from .services import Actor, Subject, record_event
 
 PAGE_SIZE = 50
 
 
 def filter_sessions(qs: QuerySet[MqttSession], params) -> QuerySet[MqttSession]:
-    """Filters of the Sessions page: user, client id, peer address, transport, connected now."""
+    """Filters of the Sessions page: user, token, credential kind, client id, peer address,
+    transport, time range, connected now. Raises BadFilter with a message for unusable values."""
+    from .selectors import BadFilter, parse_ip, parse_when
+
     if params.get("user"):
         qs = qs.filter(username__icontains=params["user"])
+    if params.get("token"):
+        qs = qs.filter(token_id=params["token"].strip())
+    credential = params.get("credential") or ""
+    if credential not in ("", "token", "secret"):
+        raise BadFilter("credential must be token or secret.")
+    if credential:
+        qs = qs.exclude(token_id="") if credential == "token" else qs.filter(token_id="")
     if params.get("client"):
         qs = qs.filter(client_id__icontains=params["client"])
     if params.get("ip"):
-        qs = qs.filter(peer_ip=params["ip"]) if _is_ip(params["ip"]) else qs.none()
+        qs = qs.filter(peer_ip=parse_ip(params["ip"]))
     if params.get("transport"):
+        if params["transport"] not in Transport.values:
+            raise BadFilter(f"transport must be one of {', '.join(Transport.values)}.")
         qs = qs.filter(transport=params["transport"])
+    if params.get("since"):
+        qs = qs.filter(connected_at__gte=parse_when(params["since"], "since"))
+    if params.get("until"):
+        qs = qs.filter(connected_at__lt=parse_when(params["until"], "until"))
     if params.get("live") == "1":
         qs = qs.filter(disconnected_at__isnull=True)
     return qs
-
-
-def _is_ip(value: str) -> bool:
-    import ipaddress
-
-    try:
-        ipaddress.ip_address(value)
-    except ValueError:
-        return False
-    return True
 
 
 def page_before(

@@ -53,8 +53,12 @@ def audit_export(request: HttpRequest, org_id: str, fmt: str) -> HttpResponse:
 def sessions(request: HttpRequest, org_id: str) -> HttpResponse:
     """Who connected, from where, over what, for how long; ?live=1 refreshes itself."""
     tenant = request.tenant
-    filtered = session_service.filter_sessions(tenant.scope(MqttSession), request.GET)
-    rows, next_cursor = session_service.page_before(filtered, request.GET.get("before"))
+    error, rows, next_cursor = None, [], None
+    try:
+        filtered = session_service.filter_sessions(tenant.scope(MqttSession), request.GET)
+        rows, next_cursor = session_service.page_before(filtered, request.GET.get("before"))
+    except selectors.BadFilter as bad:
+        error = str(bad)
     params = request.GET.copy()
     params.pop("before", None)
     span = request.GET.get("span") if request.GET.get("span") in charts.RANGES else "24h"
@@ -70,10 +74,11 @@ def sessions(request: HttpRequest, org_id: str) -> HttpResponse:
         "failures_chart": charts.bar_chart("Authentication failures", failures, "at", span),
         "live_count": tenant.scope(MqttSession).filter(disconnected_at__isnull=True).count(),
         "any_sessions": tenant.scope(MqttSession).exists(),
+        "filter_error": error,
     }
     if request.htmx and request.htmx.target == "session-rows":
-        return render(request, "audit/sessions.html#rows", context)
-    return render_page(request, "audit/sessions.html", context)
+        return render(request, "audit/sessions.html#rows", context, status=400 if error else 200)
+    return render_page(request, "audit/sessions.html", context, status=400 if error else 200)
 
 
 @require_POST

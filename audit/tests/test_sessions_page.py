@@ -75,3 +75,44 @@ def test_an_admin_disconnects_a_live_session_through_the_revocation_feed(org_a, 
         _url(org_a, "sessions:disconnect"), {"client_id": "ghost"}, follow=True
     )
     assert "has no live connection" in page.content.decode()
+
+
+def test_token_credential_and_time_filters_and_bad_values(org_a, client_for):
+    from datetime import timedelta
+
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from audit.models import MqttSession
+
+    now = timezone.now()
+    for i, (token, days) in enumerate([("tok_a", 0), ("", 0), ("", 3)]):
+        MqttSession.objects.create(
+            org=org_a.org,
+            username=f"u{i}@{org_a.org.id}",
+            client_id=f"filter-{i}",
+            token_id=token,
+            connected_at_ms=i + 1,
+            connected_at=now - timedelta(days=days),
+        )
+    client = client_for(org_a.auditor)
+    url = reverse("sessions:list", kwargs={"org_id": org_a.org.id})
+
+    def clients(**params):
+        page = client.get(url, params).content.decode()
+        return {f"filter-{i}" for i in range(3) if f"filter-{i}<" in page or f">filter-{i}" in page}
+
+    assert clients(token="tok_a") == {"filter-0"}
+    assert clients(credential="secret") == {"filter-1", "filter-2"}
+    assert clients(credential="token") == {"filter-0"}
+    since = (now - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
+    assert clients(since=since) == {"filter-0", "filter-1"}
+    assert clients(until=since) == {"filter-2"}
+    for params, message in [
+        ({"ip": "nope"}, "is not an IP address"),
+        ({"since": "yesterday"}, "since must be"),
+        ({"transport": "carrier-pigeon"}, "transport must be one of"),
+        ({"credential": "maybe"}, "credential must be token or secret"),
+    ]:
+        response = client.get(url, params)
+        assert response.status_code == 400 and message in response.content.decode(), params
