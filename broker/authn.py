@@ -19,6 +19,7 @@ from audit import writer
 from audit.models import ActorType, Outcome
 from audit.services import Actor, Subject, event_values, normal_ip
 from cloudsignal_dashboard import credentials
+from cloudsignal_dashboard.rawsql import aware
 from orgs.models import ORG_ID_PATTERN, Organization
 from users.models import MqttUser, TokenStatus
 from users.services import verify_user_secret
@@ -110,13 +111,13 @@ def _load(org_id: str, name: str, token_id: str | None) -> Loaded | None:
         id=row[0],
         name=row[1],
         org_id=row[2],
-        enabled=row[3],
+        enabled=bool(row[3]),
         secret_digest=row[4],
         previous_secret_digest=row[5],
-        previous_secret_valid_until=row[6],
+        previous_secret_valid_until=aware(row[6]),
         acl_revision=row[7],
         rules_generation=row[8],
-        last_seen_at=row[9],
+        last_seen_at=aware(row[9]),
     )
     return Loaded(user, row[10], row[11], row[12:])
 

@@ -19,6 +19,7 @@ from audit.services import Actor, Subject, record_event
 from broker.revocations import emit_disconnect
 from cloudsignal_dashboard import credentials
 from cloudsignal_dashboard.errors import Conflict
+from cloudsignal_dashboard.rawsql import aware
 from orgs.models import Organization
 
 from .models import MqttUser, TempToken, TokenStatus
@@ -171,7 +172,7 @@ def token_if_matches(parsed: credentials.Prefixed, row) -> TempToken | None:
         user_id=row[1],
         org_id=row[2],
         secret_digest=row[3],
-        expires_at=row[4],
-        expired_at=row[5],
-        revoked_at=row[6],
+        expires_at=aware(row[4]),
+        expired_at=aware(row[5]),
+        revoked_at=aware(row[6]),
     )
