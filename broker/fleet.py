@@ -36,13 +36,18 @@ class Device:
         if transport in ("mqtts", "wss"):
             self.client.tls_set(ca_certs=endpoint.ca, cert_reqs=ssl.CERT_REQUIRED)
         self.client.username_pw_set(username, password)
+        self.received = 0
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = lambda *args, **kwargs: self.done.set()
+        self.client.on_message = self._on_message
         self.host, self.port = endpoint.host, endpoint.ports[transport]
 
     def _on_connect(self, client, userdata, flags, reason_code, properties=None):
         self.refused = reason_code.is_failure
         (self.done if self.refused else self.accepted).set()
+
+    def _on_message(self, client, userdata, message):
+        self.received += 1
 
     def connect(self, timeout: float = 10) -> bool:
         try:
@@ -57,6 +62,9 @@ class Device:
 
     def publish(self, topic: str, payload: bytes) -> None:
         self.client.publish(topic, payload, qos=0)
+
+    def subscribe(self, topic_filter: str) -> None:
+        self.client.subscribe(topic_filter, qos=0)
 
     def close(self) -> None:
         try:

@@ -35,6 +35,15 @@ def test_a_short_simulation_fills_every_page_and_fires_the_detectors(broker, org
     expected = {"brute_force", "shared_credentials", "permanent_over_wss", "flapping", "acl_denials"}
     assert expected <= fired, (fired, out.getvalue())
     assert "open alerts" in out.getvalue()
+    # Telemetry stays inside each device's ACL: the only denials are the deliberate ones.
+    denied = set(
+        AuditEvent.objects.filter(org=org_a.org, action="mqtt.acl_denied").values_list(
+            "details__topic", flat=True
+        )
+    )
+    assert denied == {f"{org_a.org.id}/devices/not-sim-device-03/cmd"}, denied
+    received = int(out.getvalue().split("the browser received ")[1].split()[0])
+    assert received > 0, out.getvalue()
 
 
 def test_bad_arguments_are_refused(org_a):

@@ -71,7 +71,10 @@ class Command(BaseCommand):
         live = self._connect_fleet(endpoint, org, fleet, names)
         self.stdout.write(f"{len(live)} devices connected; now the anomalies a real fleet has…")
         extra = self._anomalies(endpoint, org, fleet, names, browser, live)
-        self._telemetry(live, org, started + minutes * 60)
+        # At least one round of telemetry, however short the run.
+        sent = self._telemetry(live, org, max(started + minutes * 60, time.monotonic() + TELEMETRY_EVERY))
+        received = sum(device.received for device in extra)
+        self.stdout.write(f"{sent} telemetry messages published; the browser received {received}")
         self._report(org, started)  # while connected: a shared credential is one live twice
         for device in [*live.values(), *extra]:
             device.close()
@@ -119,6 +122,7 @@ class Command(BaseCommand):
             self.stdout.write(f"  {names[0]} connected twice (client sim-clone)")
         browser = Device(endpoint, f"sim-browser@{org.id}", browser_secret, "sim-browser-tab", "wss")
         if browser.connect():  # a browser app with a permanent secret instead of a token
+            browser.subscribe(f"{org.id}/devices/+/telemetry")  # topics carry the org's namespace
             kept.append(browser)
             self.stdout.write("  sim-browser connected over WSS with its permanent secret")
         for _ in range(12):  # a client in a reconnect loop
@@ -126,15 +130,15 @@ class Command(BaseCommand):
         self.stdout.write(f"  {names[1]} reconnected 12 times as sim-flappy")
         if names[2] in live:
             for i in range(60):  # publishes outside its ACL: the broker drops and reports them
-                live[names[2]].publish(f"devices/not-{names[2]}/cmd", f"{i}".encode())
+                live[names[2]].publish(f"{org.id}/devices/not-{names[2]}/cmd", f"{i}".encode())
             self.stdout.write(f"  {names[2]} published 60 times outside its ACL")
         return kept
 
-    def _telemetry(self, live: dict[str, Device], org, until: float) -> None:
+    def _telemetry(self, live: dict[str, Device], org, until: float) -> int:
         sent, next_report = 0, time.monotonic() + 30
         while time.monotonic() < until:
             for name, device in live.items():
-                device.publish(f"devices/{name}/telemetry", f'{{"t": {time.time():.0f}}}'.encode())
+                device.publish(f"{org.id}/devices/{name}/telemetry", f'{{"t": {time.time():.0f}}}'.encode())
                 sent += 1
             if time.monotonic() >= next_report:
                 self.stdout.write(
@@ -142,6 +146,7 @@ class Command(BaseCommand):
                 )
                 next_report += 30
             time.sleep(min(TELEMETRY_EVERY, max(0.0, until - time.monotonic())))
+        return sent
 
     def _report(self, org, started: float) -> None:
         time.sleep(2)  # the broker posts its last events within a second
