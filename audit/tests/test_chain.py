@@ -170,3 +170,24 @@ def test_a_redis_that_lost_its_data_starts_a_new_epoch(org_a, audit_queue):
     audit_queue.submit(event_values(org_a.org, "auth.success", actor=Actor.system(), details={"n": 2}))
     assert audit_queue.drain_all() == 1
     assert sorted(e.details["n"] for e in AuditEvent.objects.filter(action="auth.success")) == [1, 2]
+
+
+def test_the_beat_tasks_run_and_are_scheduled(org_a, audit_queue, settings):
+    from audit import tasks
+
+    schedule = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert {
+        "audit.tasks.drain_audit_queue",
+        "audit.tasks.purge_expired_audit_events",
+        "audit.tasks.scan_anomalies",
+    } <= schedule
+    audit_queue.submit(event_values(org_a.org, "auth.success", actor=Actor.system()))
+    assert tasks.drain_audit_queue() == 1
+    old_org = Organization.objects.create(name="Old", audit_retention_days=30)
+    _events(SimpleNamespace(org=old_org), 3, days_ago=400)
+    tasks.scan_anomalies()
+    assert tasks.purge_expired_audit_events() == 3
+    assert not AuditEvent.objects.filter(org=old_org).exists() and chain.verify(old_org.pk).ok
+    from audit.models import ScanSettings
+
+    assert ScanSettings.objects.get(org=org_a.org).last_scan_at is not None
