@@ -80,10 +80,12 @@ def lock_head(org_id: str) -> AuditChainHead:
     return head
 
 
-def append(events: Iterable[AuditEvent]) -> list[AuditEvent]:
+def append(events: Iterable[AuditEvent], *, returning: bool = True) -> list[AuditEvent]:
     """Chain and insert unsaved events of one or more orgs, in the caller's transaction.
 
     Orgs are locked in id order, so two appends never wait on each other in a cycle.
+    ``returning=False`` (the batched writer) skips giving the events their ids, which lets
+    PostgreSQL take them with COPY: a fraction of the cost of an INSERT of many rows.
     """
     events = list(events)
     by_org: dict[str, list[AuditEvent]] = {}
@@ -97,7 +99,28 @@ def append(events: Iterable[AuditEvent]) -> list[AuditEvent]:
                 event.seq = head.seq
                 event.hash = head.hash = link(head.hash, _values(event))
             head.save(update_fields=["seq", "hash"])
-        return AuditEvent.objects.bulk_create(events)
+        if returning or connection.vendor != "postgresql":
+            return AuditEvent.objects.bulk_create(events)
+        _copy(events)
+        return events
+
+
+_COPY_COLUMNS = [*CONTENT_FIELDS, "hash"]
+
+
+def _copy(events: list[AuditEvent]) -> None:
+    columns = ", ".join(_COPY_COLUMNS)
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(f"COPY {AuditEvent._meta.db_table} ({columns}) FROM STDIN") as copy,
+    ):
+        for event in events:
+            copy.write_row(
+                [
+                    json.dumps(event.details) if name == "details" else getattr(event, name)
+                    for name in _COPY_COLUMNS
+                ]
+            )
 
 
 @contextmanager

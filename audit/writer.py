@@ -138,7 +138,7 @@ def drain(limit: int = BATCH) -> int:
                         "pk", flat=True
                     )
                 )
-                chain.append(e for e in events if e.org_id in known)
+                chain.append((e for e in events if e.org_id in known), returning=False)
                 mark.epoch, mark.last_id, _ = fresh[-1]
                 mark.save(update_fields=["epoch", "last_id"])
         client.ltrim(QUEUE, len(items), -1)
