@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC
@@ -156,53 +156,84 @@ MISMATCH = "its hash does not match (modified, or inserted into the chain)"
 TRUNCATED = "the last events were deleted"
 
 
-def verify(org_id: str) -> Verdict:
-    """Walk the org's chain from its last checkpoint; report the first broken link."""
+def _head(org_id: str) -> tuple[int, str]:
+    return AuditChainHead.objects.filter(org_id=org_id).values_list("seq", "hash").first() or (0, "")
+
+
+def verify(org_id: str, progress: Callable[[int, int], None] | None = None) -> Verdict:
+    """Walk the org's chain from its last checkpoint to the head as it was when the walk
+    began (events appended meanwhile are the next walk's); report the first broken link.
+    ``progress(checked, total)`` is called after each batch."""
+    head_seq, head_hash = _head(org_id)
     checkpoint = AuditCheckpoint.objects.filter(org_id=org_id).order_by("-seq").first()
     expected, prev = (checkpoint.seq + 1, checkpoint.hash) if checkpoint else (1, "")
     events = AuditEvent.objects.filter(org_id=org_id)
     stale = events.filter(seq__lt=expected).order_by("seq").values_list("seq", flat=True).first()
     if stale is not None:
         return Verdict(org_id, 0, stale, STALE)
-    checked = 0
-    while True:
-        rows = list(events.filter(seq__gte=expected).order_by("seq").values("hash", *CONTENT_FIELDS)[:BATCH])
+    total, checked = head_seq - expected + 1, 0
+    while expected <= head_seq:
+        batch = events.filter(seq__gte=expected, seq__lte=head_seq).order_by("seq")
+        rows = list(batch.values("hash", *CONTENT_FIELDS)[:BATCH])
+        if not rows:
+            break
         for row in rows:
             if row["seq"] != expected:
-                missing = (
-                    f"#{expected}" if row["seq"] == expected + 1 else f"#{expected} to #{row['seq'] - 1}"
-                )
+                last = row["seq"] - 1
+                missing = f"#{expected}" if last == expected else f"#{expected} to #{last}"
                 return Verdict(org_id, checked, expected, f"event {missing} is missing (deleted)")
             if link(prev, row) != row["hash"]:
-                return Verdict(
-                    org_id,
-                    checked,
-                    expected,
-                    MISMATCH,
-                )
+                return Verdict(org_id, checked, expected, MISMATCH)
             prev, expected, checked = row["hash"], expected + 1, checked + 1
-        if len(rows) < BATCH:
-            break
-    head = AuditChainHead.objects.filter(org_id=org_id).first()
-    if head is not None and (head.seq, head.hash) != (expected - 1, prev):
-        return Verdict(
-            org_id,
-            checked,
-            expected,
-            f"the chain was written up to #{head.seq} ({TRUNCATED})",
-        )
+        if progress is not None:
+            progress(checked, total)
+    if expected - 1 != head_seq:
+        return Verdict(org_id, checked, expected, f"the chain was written up to #{head_seq} ({TRUNCATED})")
+    if head_seq and prev != head_hash:
+        return Verdict(org_id, checked, head_seq, MISMATCH)
     return Verdict(org_id, checked)
 
 
-def cached_verdict(org_id: str) -> Verdict:
-    """``verify``, remembered for the chain's current head: an unchanged chain is not walked
-    again on every page view, and any append (or purge) changes the key."""
+# The badge verifies a chain this long while the page waits; a longer one in a Celery task
+# that reports its progress (a million events take about half a minute).
+VERIFY_INLINE = 20_000
+VERDICT_TTL = 24 * 3600
+
+
+def _keys(org_id: str) -> tuple[str, str]:
+    seq, digest = _head(org_id)
+    return f"audit-verdict:{org_id}:{seq}:{digest}", f"audit-verifying:{org_id}"
+
+
+def verdict_or_progress(org_id: str) -> tuple[Verdict | None, tuple[int, int] | None]:
+    """The verdict for the chain's current head if known (any append or purge changes the
+    key); else verify now if the chain is short, or start (or report) the background walk."""
     from django.core.cache import cache
 
-    seq, digest = AuditChainHead.objects.filter(org_id=org_id).values_list("seq", "hash").first() or (0, "")
-    key = f"audit-verdict:{org_id}:{seq}:{digest}"
-    verdict = cache.get(key)
-    if verdict is None:
+    verdict_key, progress_key = _keys(org_id)
+    verdict = cache.get(verdict_key)
+    if verdict is not None:
+        return verdict, None
+    seq, _ = _head(org_id)
+    if seq <= VERIFY_INLINE:
         verdict = verify(org_id)
-        cache.set(key, verdict, 300)
-    return verdict
+        cache.set(verdict_key, verdict, VERDICT_TTL)
+        return verdict, None
+    if cache.add(progress_key, (0, seq), 600):  # the first asker starts the walk
+        from .tasks import verify_chain
+
+        transaction.on_commit(lambda: verify_chain.delay(org_id))
+    return None, cache.get(progress_key)
+
+
+def verify_and_remember(org_id: str) -> Verdict:
+    """The background walk: progress in the cache while it runs, the verdict after."""
+    from django.core.cache import cache
+
+    verdict_key, progress_key = _keys(org_id)
+    try:
+        verdict = verify(org_id, progress=lambda n, total: cache.set(progress_key, (n, total), 600))
+        cache.set(verdict_key, verdict, VERDICT_TTL)
+        return verdict
+    finally:
+        cache.delete(progress_key)

@@ -110,12 +110,12 @@ def audit_detail(request: HttpRequest, org_id: str, event_id: int) -> HttpRespon
 
 
 def audit_verify(request: HttpRequest, org_id: str) -> HttpResponse:
-    """The chain badge (loaded by the log page after it shows): verified, or the first break.
-    The verdict is cached per chain length, so a page view does not re-walk an unchanged chain."""
-    from .chain import cached_verdict
+    """The chain badge, loaded after the log page shows: verified, the first break, or the
+    progress of a long chain's walk (the badge then asks again every second)."""
+    from .chain import verdict_or_progress
 
-    verdict = cached_verdict(request.tenant.org.pk)
-    return render(request, "audit/verify_badge.html", {"verdict": verdict})
+    verdict, progress = verdict_or_progress(request.tenant.org.pk)
+    return render(request, "audit/verify_badge.html", {"verdict": verdict, "progress": progress})
 
 
 ACTIVE = "active"

@@ -29,7 +29,7 @@ from django.test import Client
 from django.test.utils import override_settings
 
 from accounts.models import User
-from audit import retention
+from audit import chain, retention
 from audit.models import AuditEvent
 from audit.selectors import PAGE_SIZE
 from cloudsignal_dashboard import keyset
@@ -122,6 +122,9 @@ def main() -> None:
             f"CSV export of the large org: {exported:,} rows streamed in {export_s:.1f} s, "
             f"peak memory grew {grew_mb:.0f} MB (the rows are never all in memory)"
         )
+        began = time.perf_counter()
+        verdict = chain.verify(big.id)
+        print(f"verify_audit of the large org: {verdict} in {time.perf_counter() - began:.1f} s")
         for label, ms in results.items():
             print(f"{label:<34} {ms:7.1f} ms (median of 7)")
         print(f"slowest audit page server time: {max(results.values()):.1f} ms")

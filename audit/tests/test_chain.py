@@ -191,3 +191,42 @@ def test_the_beat_tasks_run_and_are_scheduled(org_a, audit_queue, settings):
     from audit.models import ScanSettings
 
     assert ScanSettings.objects.get(org=org_a.org).last_scan_at is not None
+
+
+def test_events_appended_during_a_walk_are_not_a_break(org_a, monkeypatch):
+    _events(org_a, 6)
+    monkeypatch.setattr(chain, "BATCH", 2)
+    appended = []
+
+    def append_meanwhile(checked, total):
+        if not appended:
+            appended.append(record_event(org_a.org, "during.walk", actor=Actor.system()))
+
+    verdict = chain.verify(org_a.org.id, progress=append_meanwhile)
+    assert verdict.ok and appended, verdict
+    assert chain.verify(org_a.org.id).checked == verdict.checked + 1
+
+
+def test_a_long_chain_is_verified_in_the_background_with_progress(
+    org_a, client_for, monkeypatch, django_capture_on_commit_callbacks
+):
+    from django.core.cache import cache
+    from django.urls import reverse
+
+    from audit import tasks
+
+    _events(org_a, 5)
+    monkeypatch.setattr(chain, "VERIFY_INLINE", 2)
+    started = []
+    monkeypatch.setattr(tasks.verify_chain, "delay", lambda org_id: started.append(org_id))
+    cache.delete(f"audit-verifying:{org_a.org.id}")
+    url = reverse("audit:verify", kwargs={"org_id": org_a.org.id})
+    client = client_for(org_a.auditor)
+    with django_capture_on_commit_callbacks(execute=True):
+        first = client.get(url).content.decode()
+    assert "verifying the chain" in first and 'hx-trigger="every 1s"' in first and started == [org_a.org.id]
+    with django_capture_on_commit_callbacks(execute=True):
+        client.get(url)
+    assert started == [org_a.org.id]  # one walk at a time
+    assert tasks.verify_chain(org_a.org.id) is True  # what the worker runs
+    assert "Chain verified" in client.get(url).content.decode()
