@@ -19,6 +19,13 @@ from broker.embedded import DashboardBroker
 from broker.tls import ensure_dev_certificates
 
 
+def drop_peer_resets(record: logging.LogRecord) -> bool:
+    """amqtt logs an ERROR with a traceback when a client hangs up while its connection is
+    being set up (every refused client does): that is the client's business, not an error."""
+    error = record.exc_info[1] if record.exc_info else None
+    return not isinstance(error, ConnectionResetError | BrokenPipeError)
+
+
 class Command(BaseCommand):
     help = "Run the embedded MQTT broker; it asks this dashboard over the hook API."
 
@@ -49,6 +56,7 @@ class Command(BaseCommand):
     def handle(self, *args, dashboard_url, mqtt, mqtts, wss, certfile, keyfile, node, **options):
         for noisy in ("amqtt", "transitions", "websockets"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
+        logging.getLogger("asyncio").addFilter(drop_peer_resets)
         if not (certfile and keyfile):
             dev = ensure_dev_certificates(settings.VAR_DIR / "tls")
             certfile, keyfile = str(dev.cert), str(dev.key)
