@@ -38,7 +38,7 @@ def _merge(old: list[dict], new: list[dict]) -> list[dict]:
 def raise_alert(org, finding: Finding, *, cfg: ScanSettings, now: datetime) -> Alert | None:
     """Open an alert for the finding, or count a repeat on the open one; None if the finding
     adds nothing to the alert already open."""
-    unresolved = Alert.objects.select_for_update().exclude(status=AlertStatus.RESOLVED)
+    unresolved = Alert.objects.select_for_update().unresolved()
     alert = unresolved.filter(org=org, detector=finding.detector, subject=finding.subject[:300]).first()
     if alert is not None:
         if finding.latest_at <= alert.last_seen:

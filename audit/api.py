@@ -13,7 +13,7 @@ from orgs.models import Scope
 
 from . import selectors
 from . import sessions as session_service
-from .models import Alert, AlertStatus, AuditEvent, MqttSession
+from .models import Alert, AuditEvent, MqttSession
 
 audit_router = Router(tags=["Audit"])
 
@@ -103,7 +103,6 @@ class AlertPageOut(Schema):
 
 
 alerts_router = Router(tags=["Alerts"])
-ALERT_STATUSES = ("open", "acknowledged", "resolved", "active", "all")
 
 
 @alerts_router.get("", response={200: AlertPageOut, **ERRORS}, summary="Alerts, most recently seen first")
@@ -113,14 +112,11 @@ def list_alerts(request: HttpRequest, status: str = "active", after: str = "", l
     require_scope(request, Scope.MANAGE)
     if not 1 <= limit <= 1000:
         raise ApiError(422, "limit must be between 1 and 1000.")
-    if status not in ALERT_STATUSES:
-        raise ApiError(422, f"status must be one of {', '.join(ALERT_STATUSES)}.")
     org = org_of(request)
-    qs = Alert.objects.filter(org=org)
-    if status == "active":
-        qs = qs.exclude(status=AlertStatus.RESOLVED)
-    elif status != "all":
-        qs = qs.filter(status=status)
+    try:
+        qs = Alert.objects.filter(org=org).with_status(status)
+    except ValueError as error:
+        raise ApiError(422, str(error)) from None
     if after:
         cursor = Alert.objects.filter(org=org, pk=after).values_list("last_seen", "pk").first()
         if cursor is None:

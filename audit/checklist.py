@@ -29,7 +29,7 @@ def _url(name: str, org, query: str = "") -> str:
 
 
 def _unresolved(org, detector: str):
-    return Alert.objects.filter(org=org, detector=detector).exclude(status=AlertStatus.RESOLVED)
+    return Alert.objects.filter(org=org, detector=detector).unresolved()
 
 
 def tls(org, now) -> Item:

@@ -8,6 +8,7 @@ from . import webhooks
 from .models import ScanSettings
 from .services import Actor, Subject, changed_fields, record_event
 
+# What an org tunes (the form's fields, in the model's order); the rest is the system's.
 TUNABLE = [
     f.name
     for f in ScanSettings._meta.get_fields()

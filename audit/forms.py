@@ -7,6 +7,7 @@ from django import forms
 from cloudsignal_dashboard.forms import StyledFormMixin
 
 from .alerts import COMMENT_MAX
+from .detection import TUNABLE
 from .models import ScanSettings
 
 
@@ -32,23 +33,7 @@ class ScanSettingsForm(StyledFormMixin, forms.ModelForm):
 
     class Meta:
         model = ScanSettings
-        fields = [
-            "brute_force_failures",
-            "brute_force_minutes",
-            "brute_force_disable_user",
-            "shared_credentials",
-            "new_address_days",
-            "new_address_by_subnet",
-            "flapping_connects",
-            "flapping_minutes",
-            "acl_denials",
-            "acl_denial_minutes",
-            "mint_tokens",
-            "mint_minutes",
-            "dormant_days",
-            "permanent_over_wss",
-            "webhook_url",
-        ]
+        fields = TUNABLE
         labels = {
             "brute_force_failures": "Brute force: failures",
             "brute_force_minutes": "… within minutes",

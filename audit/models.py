@@ -171,6 +171,24 @@ class AlertStatus(models.TextChoices):
     RESOLVED = "resolved", "Resolved"
 
 
+ACTIVE = "active"  # open or acknowledged: what still needs someone
+
+
+class AlertQuerySet(models.QuerySet):
+    def unresolved(self) -> AlertQuerySet:
+        return self.exclude(status=AlertStatus.RESOLVED)
+
+    def with_status(self, status: str) -> AlertQuerySet:
+        """``active`` (open or acknowledged), ``all``, or one status; ValueError otherwise."""
+        if status == ACTIVE:
+            return self.unresolved()
+        if status == "all":
+            return self
+        if status in AlertStatus.values:
+            return self.filter(status=status)
+        raise ValueError(f"status must be one of {ACTIVE}, {', '.join(AlertStatus.values)} or all.")
+
+
 class Alert(models.Model):
     """An anomaly a scan found (DESIGN §3): open → acknowledged → resolved.
 
@@ -195,6 +213,8 @@ class Alert(models.Model):
     resolved_by = models.CharField(max_length=254, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     comment = models.TextField(blank=True)
+
+    objects = AlertQuerySet.as_manager()
 
     class Meta:
         constraints = [

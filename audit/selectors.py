@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-import ipaddress
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -17,6 +16,7 @@ from django.utils.dateparse import parse_datetime
 from cloudsignal_dashboard import keyset
 
 from .models import AuditEvent
+from .services import normal_ip
 
 PAGE_SIZE = 50
 EXPORT_BATCH = 2000
@@ -45,10 +45,10 @@ def parse_when(value: str, name: str) -> datetime:
 
 
 def parse_ip(value: str) -> str:
-    try:
-        return str(ipaddress.ip_address(value.strip()))
-    except ValueError:
-        raise BadFilter(f"{value!r} is not an IP address.") from None
+    address = normal_ip(value.strip())
+    if address is None:
+        raise BadFilter(f"{value!r} is not an IP address.")
+    return address
 
 
 def filter_events(qs: QuerySet[AuditEvent], params) -> QuerySet[AuditEvent]:

@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_http_methods, require_POST
 
-from cloudsignal_dashboard.pages import render_page
+from cloudsignal_dashboard.forms import add_service_errors
+from cloudsignal_dashboard.pages import render_page, render_secret
 
-from . import charts, selectors
+from . import anomalies, charts, detection, selectors
 from . import sessions as session_service
-from .models import AuditEvent, MqttSession, ScanSettings, Transport
+from .alerts import acknowledge, resolve
+from .chain import verdict_or_progress
+from .forms import AlertActionForm, ScanSettingsForm
+from .models import ACTIVE, Alert, AlertStatus, AuditEvent, Detector, MqttSession, ScanSettings, Transport
 from .services import Actor
 
 
@@ -112,31 +119,20 @@ def audit_detail(request: HttpRequest, org_id: str, event_id: int) -> HttpRespon
 def audit_verify(request: HttpRequest, org_id: str) -> HttpResponse:
     """The chain badge, loaded after the log page shows: verified, the first break, or the
     progress of a long chain's walk (the badge then asks again every second)."""
-    from .chain import verdict_or_progress
-
     verdict, progress = verdict_or_progress(request.tenant.org.pk)
     return render(request, "audit/verify_badge.html", {"verdict": verdict, "progress": progress})
 
 
-ACTIVE = "active"
-
-
 def alert_list(request: HttpRequest, org_id: str) -> HttpResponse:
     """Alerts, open and acknowledged first; filter by status and detector; pages of 25."""
-    from django.core.paginator import Paginator
-
-    from .models import Alert, AlertStatus, Detector
 
     tenant = request.tenant
     status = request.GET.get("status") or ACTIVE
+    try:
+        alerts = tenant.scope(Alert).with_status(status)
+    except ValueError as error:
+        return HttpResponse(str(error), status=400)
     detector = request.GET.get("detector") or ""
-    alerts = tenant.scope(Alert)
-    if status == ACTIVE:
-        alerts = alerts.exclude(status=AlertStatus.RESOLVED)
-    elif status in AlertStatus.values:
-        alerts = alerts.filter(status=status)
-    elif status != "all":
-        return HttpResponse("status must be active, open, acknowledged, resolved or all.", status=400)
     if detector:
         if detector not in Detector.values:
             return HttpResponse(f"Unknown detector {detector!r}.", status=400)
@@ -160,9 +156,6 @@ def alert_list(request: HttpRequest, org_id: str) -> HttpResponse:
 def alert_detail(
     request: HttpRequest, org_id: str, alert_id: str, form=None, status: int = 200
 ) -> HttpResponse:
-    from .forms import AlertActionForm
-    from .models import Alert
-
     alert = request.tenant.get(Alert, pk=alert_id)
     evidence = [{**item, "at": parse_datetime(item.get("at") or "")} for item in alert.evidence]
     context = {"alert": alert, "evidence": evidence, "form": form or AlertActionForm()}
@@ -170,13 +163,6 @@ def alert_detail(
 
 
 def _alert_action(request: HttpRequest, org_id: str, alert_id: str, action) -> HttpResponse:
-    from django.core.exceptions import ValidationError
-
-    from cloudsignal_dashboard.forms import add_service_errors
-
-    from .forms import AlertActionForm
-    from .models import Alert
-
     alert = request.tenant.get(Alert, pk=alert_id)
     form = AlertActionForm(request.POST)
     if form.is_valid():
@@ -197,28 +183,17 @@ def _alert_action(request: HttpRequest, org_id: str, alert_id: str, action) -> H
 
 @require_POST
 def alert_acknowledge(request: HttpRequest, org_id: str, alert_id: str) -> HttpResponse:
-    from .alerts import acknowledge
-
     return _alert_action(request, org_id, alert_id, acknowledge)
 
 
 @require_POST
 def alert_resolve(request: HttpRequest, org_id: str, alert_id: str) -> HttpResponse:
-    from .alerts import resolve
-
     return _alert_action(request, org_id, alert_id, resolve)
 
 
 @require_http_methods(["GET", "POST"])
 def detection_settings(request: HttpRequest, org_id: str) -> HttpResponse:
     """Tune the detectors and the alert webhook; a new webhook signing secret shows once."""
-    from django.urls import reverse
-
-    from cloudsignal_dashboard.pages import render_secret
-
-    from . import anomalies, detection
-    from .forms import ScanSettingsForm
-
     tenant = request.tenant
     current = anomalies.settings_of(tenant.org)
     form = ScanSettingsForm(request.POST or None, instance=tenant.scope(ScanSettings).get())

@@ -69,15 +69,6 @@ def compiled_acl(user: MqttUser, client_id: str) -> list[dict]:
 LAST_SEEN_RESOLUTION = timedelta(seconds=60)
 
 
-def authenticate(attempt: Attempt) -> dict:
-    """Answer the broker's authentication request; audit it either way.
-
-    The audit event goes through the batched writer (audit.writer): a CONNECT costs one
-    query and one Redis round trip, not an insert and a commit behind the org's chain lock.
-    """
-    return _authenticate(attempt)
-
-
 # One round trip for what every CONNECT needs: the user, its org's connection quota, the
 # org's live connections and, for a token, the token (the ORM would take four queries).
 _LOAD = """
@@ -122,7 +113,12 @@ def _load(org_id: str, name: str, token_id: str | None) -> Loaded | None:
     return Loaded(user, row[10], row[11], row[12:])
 
 
-def _authenticate(attempt: Attempt) -> dict:
+def authenticate(attempt: Attempt) -> dict:
+    """Answer the broker's authentication request; audit it either way.
+
+    The audit event goes through the batched writer (audit.writer): a CONNECT costs one
+    query and one Redis round trip, not an insert and a commit behind the org's chain lock.
+    """
     peer_ip = normal_ip(attempt.peer_ip)
     match = USERNAME.fullmatch(attempt.username)
     if match is None:

@@ -7,6 +7,7 @@ from django.urls import path
 from . import views
 
 app_name = "broker"
+MOUNT = "broker/v1/"  # where the project's URL conf includes these
 
 urlpatterns = [
     path("authn", views.authn_view, name="authn"),

@@ -111,16 +111,6 @@ def revocations_view(request: HttpRequest) -> JsonResponse:
     )
 
 
-# The hook endpoints by their last path segment, for BrokerHookMiddleware.
-HOOKS = {
-    "authn": authn_view,
-    "authz": authz_view,
-    "events": events_view,
-    "revocations": revocations_view,
-}
-PREFIX = "/broker/v1/"
-
-
 class BrokerHookMiddleware:
     """Serve /broker/v1/* straight away, ahead of the dashboard's session, CSRF, auth,
     message and tenancy middleware: the broker sends a bearer secret, never a cookie, and
@@ -128,11 +118,15 @@ class BrokerHookMiddleware:
     Placed after SecurityMiddleware and the NUL check, which still apply."""
 
     def __init__(self, get_response):
+        from .urls import MOUNT, urlpatterns  # the routes are declared once, in broker/urls.py
+
         self.get_response = get_response
+        self.prefix = f"/{MOUNT}"
+        self.hooks = {str(p.pattern): p.callback for p in urlpatterns}
 
     def __call__(self, request: HttpRequest):
-        if request.path_info.startswith(PREFIX):
-            view = HOOKS.get(request.path_info[len(PREFIX) :])
+        if request.path_info.startswith(self.prefix):
+            view = self.hooks.get(request.path_info[len(self.prefix) :])
             if view is not None:
                 return view(request)
         return self.get_response(request)

@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.urls import include, path, register_converter
 
 from audit.urls import alert_urlpatterns, session_urlpatterns
+from broker import urls as broker_urls
 from cloudsignal_dashboard import health
 from cloudsignal_dashboard.api import api
 from orgs import views as org_views
@@ -29,7 +30,7 @@ urlpatterns = [
     path("orgs/new/", org_views.org_create, name="org_create"),
     path("accounts/", include("accounts.urls")),
     path("api/v1/", api.urls),
-    path("broker/v1/", include("broker.urls")),
+    path(broker_urls.MOUNT, include("broker.urls")),
     path("healthz", health.live, name="healthz"),
     path("readyz", health.ready, name="readyz"),
     path("o/<org_id:org_id>/", include(org_patterns)),

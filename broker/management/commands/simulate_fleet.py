@@ -21,7 +21,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from acls.services import user_acl_save
 from audit import anomalies, writer
-from audit.models import Alert, AlertStatus, MqttSession
+from audit.models import Alert, MqttSession
 from audit.services import Actor
 from broker.fleet import Device, Endpoint, attempt
 from orgs.models import Organization
@@ -153,7 +153,7 @@ class Command(BaseCommand):
         writer.drain_all()
         anomalies.scan_org(org)
         sessions = MqttSession.objects.filter(org=org, username__startswith="sim-").count()
-        alerts = Alert.objects.filter(org=org).exclude(status=AlertStatus.RESOLVED)
+        alerts = Alert.objects.filter(org=org).unresolved()
         fired = sorted(set(alerts.values_list("detector", flat=True)))
         self.stdout.write(
             self.style.SUCCESS(
