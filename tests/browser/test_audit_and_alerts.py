@@ -102,3 +102,20 @@ def test_acknowledge_and_resolve_an_alert_and_see_the_checklist(page, org_a, art
     expect(page.get_by_test_id("alert-status")).to_have_text("resolved")
     alert = Alert.objects.get(org=org_a.org, subject="address 192.0.2.66")
     assert alert.status == "resolved" and "Firewall rule in place" in alert.comment
+
+
+def test_tune_a_detector_and_see_the_webhook_secret_once(page, org_a, artifacts):
+    _signed_in(page, org_a)
+    page.goto(f"/o/{org_a.org.id}/settings/detection/")
+    page.get_by_label("Brute force: failures").fill("1")
+    page.get_by_role("button", name="Save detection settings").click()
+    expect(page.locator(".invalid-feedback").first).to_contain_text("Use at least 2.")
+    page.get_by_label("Brute force: failures").fill("20")
+    page.get_by_label("Webhook URL (alerts are POSTed here, signed)").fill("https://hooks.example.com/cs")
+    page.get_by_role("button", name="Save detection settings").click()
+    secret = page.get_by_test_id("webhook-secret").inner_text()
+    assert secret.startswith("whsec_")
+    page.screenshot(path=str(artifacts / "webhook-secret.png"), full_page=True)
+    page.reload()
+    expect(page.get_by_label("Brute force: failures")).to_have_value("20")
+    assert secret not in page.content()
