@@ -23,26 +23,32 @@ from .models import ACTIVE, Alert, AlertStatus, AuditEvent, Detector, MqttSessio
 from .services import Actor
 
 
-def audit_log(request: HttpRequest, org_id: str) -> HttpResponse:
-    """Every event of the org, newest first, filtered, a keyset page at a time."""
-    tenant = request.tenant
+def _filtered_page(request: HttpRequest, qs, filter_rows, page, cursor_param: str) -> dict:
+    """The list pages' common part: filters from the query string, one keyset page, a
+    filter error to show (the page answers 400), and the query to build page links from."""
     error, rows, next_cursor = None, [], None
     try:
-        events = selectors.filter_events(tenant.scope(AuditEvent), request.GET)
-        rows, next_cursor = selectors.page_of(events, request.GET.get("after"))
+        rows, next_cursor = page(filter_rows(qs, request.GET), request.GET.get(cursor_param))
     except selectors.BadFilter as bad:
         error = str(bad)
     params = request.GET.copy()
-    params.pop("after", None)
-    context = {
+    params.pop(cursor_param, None)
+    return {
         "rows": rows,
         "next_cursor": next_cursor,
         "query": params.urlencode(),
         "filters": request.GET,
         "filter_error": error,
-        "first_page": not request.GET.get("after"),
     }
-    return render_page(request, "audit/log.html", context, status=400 if error else 200)
+
+
+def audit_log(request: HttpRequest, org_id: str) -> HttpResponse:
+    """Every event of the org, newest first, filtered, a keyset page at a time."""
+    listed = _filtered_page(
+        request, request.tenant.scope(AuditEvent), selectors.filter_events, selectors.page_of, "after"
+    )
+    context = {**listed, "first_page": not request.GET.get("after")}
+    return render_page(request, "audit/log.html", context, status=400 if listed["filter_error"] else 200)
 
 
 def audit_export(request: HttpRequest, org_id: str, fmt: str) -> HttpResponse:
@@ -60,28 +66,24 @@ def audit_export(request: HttpRequest, org_id: str, fmt: str) -> HttpResponse:
 def sessions(request: HttpRequest, org_id: str) -> HttpResponse:
     """Who connected, from where, over what, for how long; ?live=1 refreshes itself."""
     tenant = request.tenant
-    error, rows, next_cursor = None, [], None
-    try:
-        filtered = session_service.filter_sessions(tenant.scope(MqttSession), request.GET)
-        rows, next_cursor = session_service.page_before(filtered, request.GET.get("before"))
-    except selectors.BadFilter as bad:
-        error = str(bad)
-    params = request.GET.copy()
-    params.pop("before", None)
+    listed = _filtered_page(
+        request,
+        tenant.scope(MqttSession),
+        session_service.filter_sessions,
+        session_service.page_before,
+        "before",
+    )
+    error = listed["filter_error"]
     span = request.GET.get("span") if request.GET.get("span") in charts.RANGES else "24h"
     failures = tenant.scope(AuditEvent).filter(action="auth.failure")
     context = {
-        "rows": rows,
-        "next_cursor": next_cursor,
-        "query": params.urlencode(),
-        "filters": request.GET,
+        **listed,
         "transports": Transport.choices,
         "span": span,
         "connections_chart": charts.bar_chart("Connections", tenant.scope(MqttSession), "connected_at", span),
         "failures_chart": charts.bar_chart("Authentication failures", failures, "at", span),
         "live_count": tenant.scope(MqttSession).filter(disconnected_at__isnull=True).count(),
         "any_sessions": tenant.scope(MqttSession).exists(),
-        "filter_error": error,
     }
     if request.htmx and request.htmx.target == "session-rows":
         return render(request, "audit/sessions.html#rows", context, status=400 if error else 200)
