@@ -6,6 +6,7 @@ import ipaddress
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
@@ -56,6 +57,7 @@ def peer_ip_of(request: HttpRequest | None) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
+@lru_cache(maxsize=4096)  # the broker's hot path sees the same addresses again and again
 def normal_ip(value: str | None) -> str | None:
     """The address as the database gives it back (the hash chain hashes what is stored),
     or None for anything that is not an address."""
@@ -88,7 +90,7 @@ def build_event(org: Organization, action: str, **kwargs) -> AuditEvent:
 
 
 def event_values(
-    org: Organization,
+    org: Organization | str,
     action: str,
     *,
     actor: Actor,
@@ -101,7 +103,8 @@ def event_values(
     details: dict | None = None,
     at: datetime | None = None,
 ) -> dict[str, Any]:
-    """An audit event's fields, secrets redacted (``writer.submit`` takes these as they are)."""
+    """An audit event's fields, secrets redacted (``writer.submit`` takes these as they are).
+    ``org`` is the org or its id."""
     payload: dict[str, Any] = dict(details or {})
     if before is not None:
         payload["before"] = before
@@ -109,7 +112,7 @@ def event_values(
         payload["after"] = after
     subject = subject or Subject("")
     return {
-        "org_id": org.pk,
+        "org_id": org if isinstance(org, str) else org.pk,
         "at": at or timezone.now(),
         "actor_type": actor.type,
         "actor_id": actor.id,

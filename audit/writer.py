@@ -1,27 +1,36 @@
 """Audit events of the broker's hot path, written in batches.
 
 Every CONNECT is audited, and a reconnect storm must not turn into a storm of single-row
-inserts and commits that each wait for the org's chain lock. ``submit`` puts the event on
-a Redis list (one round trip, durable beyond this process); ``drain`` moves what is queued
-into the org chains in one transaction. One drainer at a time holds a Redis lock; a
-background thread in each web process drains every ``DRAIN_INTERVAL``, and a Celery beat
-task catches anything left when the web is quiet.
+inserts and commits that each wait for the org's chain lock. ``submit`` hands the event to
+this process's flusher thread, which pushes what has gathered to a Redis list in one round
+trip (durable beyond this process); ``drain`` moves what is queued into the org chains in
+one transaction. One drainer at a time holds a Redis lock; a background thread in each
+web process drains every ``DRAIN_INTERVAL``, and a Celery beat task catches anything left
+when the web is quiet.
+
+An event waits in the process only while the flusher's previous push is on its way (a
+millisecond or two under load): a request thread no longer pays a Redis round trip of its
+own. When Redis cannot be reached the flusher writes the events straight into the chains;
+at exit it pushes what is left.
 
 Each queued item carries an id from a Redis counter (and the Redis data set's epoch) and
 the drain records the last one it wrote (``AuditQueueMark``) in the same transaction, so a
 drain repeated after a crash between the commit and the queue trim writes nothing twice.
 
-Without Redis (``make run`` on SQLite) ``submit`` appends at once.
+Without Redis (``make run`` on SQLite) ``submit`` appends at once; without the background
+threads (``AUDIT_DRAIN_THREAD`` off: the test suite) it pushes at once.
 """
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
 import os
 import threading
 import uuid
 from datetime import datetime
+from types import SimpleNamespace
 
 from django.conf import settings
 from django.db import close_old_connections, connections, transaction
@@ -38,20 +47,28 @@ LOCK = "cloudsignal:audit:drain-lock"
 LOCK_MS = 10_000  # a drainer killed mid-drain delays the next one by at most this
 BATCH = 2000
 DRAIN_INTERVAL = 0.2
+# A pushed batch waits this long for more (up to this much of a worker's audit events is
+# lost if the worker is killed outright; a worker that stops cleanly pushes what it holds).
+FLUSH_LINGER = 0.02
 
 # An item is "<epoch> <id> <json>". The epoch is set once per Redis data set: a Redis that
 # lost its data (restarted without persistence) starts a new epoch, and its restarted ids
-# are not mistaken for ones already written.
+# are not mistaken for ones already written. ARGV: a new epoch, then the events' JSON.
 _PUSH = """
 local epoch = redis.call('GET', KEYS[3])
 if not epoch then
-    epoch = ARGV[2]
+    epoch = ARGV[1]
     redis.call('SET', KEYS[3], epoch)
 end
-local id = redis.call('INCR', KEYS[2])
-redis.call('RPUSH', KEYS[1], epoch .. ' ' .. id .. ' ' .. ARGV[1])
-return id
+local last = redis.call('INCRBY', KEYS[2], #ARGV - 1)
+local items = {}
+for i = 2, #ARGV do
+    items[i - 1] = epoch .. ' ' .. (last - #ARGV + i) .. ' ' .. ARGV[i]
+end
+redis.call('RPUSH', KEYS[1], unpack(items))
+return last
 """
+PUSH_CHUNK = 1000  # events per script call (Lua's unpack has a limit)
 _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
@@ -89,11 +106,16 @@ def _encode(values: dict) -> str:
     return json.dumps({**values, "at": values["at"].isoformat()}, separators=(",", ":"))
 
 
-def _decode(item: bytes) -> tuple[str, int, AuditEvent]:
-    epoch, item_id, body = item.split(b" ", 2)
+def _decode_values(body: str | bytes) -> SimpleNamespace:
+    """An event as ``chain.append(..., returning=False)`` takes it."""
     values = json.loads(body)
     values["at"] = datetime.fromisoformat(values["at"])
-    return epoch.decode(), int(item_id), AuditEvent(**values)
+    return SimpleNamespace(**values)
+
+
+def _decode(item: bytes) -> tuple[str, int, SimpleNamespace]:
+    epoch, item_id, body = item.split(b" ", 2)
+    return epoch.decode(), int(item_id), _decode_values(body)
 
 
 def submit(values: dict) -> None:
@@ -102,9 +124,46 @@ def submit(values: dict) -> None:
     if not queued():
         chain.append([AuditEvent(**values)])
         return
-    _push()(keys=[QUEUE, COUNTER, EPOCH], args=[_encode(values), uuid.uuid4().hex])
-    if settings.AUDIT_DRAIN_THREAD:
-        _ensure_drainer()
+    if not settings.AUDIT_DRAIN_THREAD:
+        _push_items([_encode(values)])
+        return
+    with _pending_lock:
+        _pending.append(_encode(values))
+    _wake.set()
+    _ensure_threads()
+
+
+def _push_items(items: list[str]) -> None:
+    push = _push()
+    for start in range(0, len(items), PUSH_CHUNK):
+        push(keys=[QUEUE, COUNTER, EPOCH], args=[uuid.uuid4().hex, *items[start : start + PUSH_CHUNK]])
+
+
+# Events submitted in this process and not yet pushed to Redis.
+_pending: list[str] = []
+_pending_lock = threading.Lock()
+_wake = threading.Event()
+
+
+def flush() -> int:
+    """Push this process's pending events to the queue; when Redis fails, write them into
+    the chains directly; when that fails too, keep them for the next try (and raise)."""
+    global _pending
+    with _pending_lock:
+        items, _pending = _pending, []
+    if not items:
+        return 0
+    try:
+        _push_items(items)
+    except Exception:
+        log.warning("audit queue unreachable: writing %d events directly", len(items), exc_info=True)
+        try:
+            chain.append([_decode_values(item) for item in items], returning=False)
+        except Exception:
+            with _pending_lock:
+                _pending[:0] = items
+            raise
+    return len(items)
 
 
 def drain(limit: int = BATCH) -> int:
@@ -112,6 +171,7 @@ def drain(limit: int = BATCH) -> int:
     off the queue (0 when the queue is empty or another drainer holds the lock)."""
     if not queued():
         return 0
+    flush()
     client = _redis()
     token = uuid.uuid4().hex
     if not client.set(LOCK, token, nx=True, px=LOCK_MS):
@@ -156,37 +216,62 @@ def drain_all() -> int:
 
 
 def backlog() -> int:
-    return _redis().llen(QUEUE) if queued() else 0
+    """Events queued in Redis and pending in this process."""
+    return _redis().llen(QUEUE) + len(_pending) if queued() else 0
 
 
-_drainer: threading.Thread | None = None
-_drainer_pid: int | None = None
-_drainer_lock = threading.Lock()
-
-
+_threads: list[threading.Thread] = []
+_threads_pid: int | None = None
+_threads_lock = threading.Lock()
 _stop = threading.Event()
 
 
-def _ensure_drainer() -> None:
-    global _drainer, _drainer_pid
-    if _drainer is not None and _drainer_pid == os.getpid() and _drainer.is_alive():
+def _running() -> bool:
+    return _threads_pid == os.getpid() and bool(_threads) and all(t.is_alive() for t in _threads)
+
+
+def _ensure_threads() -> None:
+    """Start this process's flusher and drainer (again after a fork)."""
+    global _threads, _threads_pid
+    if _running():
         return
-    with _drainer_lock:
-        if _drainer is None or _drainer_pid != os.getpid() or not _drainer.is_alive():
+    with _threads_lock:
+        if not _running():
             _stop.clear()
-            _drainer = threading.Thread(target=_drain_forever, name="audit-drainer", daemon=True)
-            _drainer_pid = os.getpid()
-            _drainer.start()
+            _threads = [
+                threading.Thread(target=_flush_forever, name="audit-flusher", daemon=True),
+                threading.Thread(target=_drain_forever, name="audit-drainer", daemon=True),
+            ]
+            _threads_pid = os.getpid()
+            for thread in _threads:
+                thread.start()
 
 
 def stop_drainer() -> None:
-    """Stop this process's background drainer and write what is queued (worker exit, tests)."""
-    global _drainer
-    with _drainer_lock:
-        if _drainer is not None and _drainer_pid == os.getpid():
+    """Stop this process's background threads and push what is pending (worker exit, tests)."""
+    global _threads
+    with _threads_lock:
+        if _threads_pid == os.getpid():
             _stop.set()
-            _drainer.join(timeout=10)
-        _drainer = None
+            _wake.set()
+            for thread in _threads:
+                thread.join(timeout=10)
+        _threads = []
+    flush()
+
+
+def _flush_forever() -> None:
+    while not _stop.is_set():
+        _wake.wait()
+        _stop.wait(FLUSH_LINGER)  # let a few more gather: one push for many CONNECTs
+        _wake.clear()  # before taking the events: one submitted meanwhile wakes the next round
+        try:
+            flush()
+        except Exception:  # kept pending; the next round retries
+            log.exception("audit flush failed")
+            _stop.wait(1)
+            _wake.set()
+    connections.close_all()
 
 
 def _drain_forever() -> None:
@@ -199,3 +284,7 @@ def _drain_forever() -> None:
             log.exception("audit drain failed")
             _stop.wait(1)
     connections.close_all()  # this thread's own connections: nothing outlives the drainer
+
+
+# A worker stopping pushes what it still holds (its daemon threads die with it).
+atexit.register(flush)

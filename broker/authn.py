@@ -8,17 +8,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from django.db import connection
 from django.utils import timezone
 
 from acls import cache as acl_cache
-from acls.policy import compile_policy
+from acls.policy import compile_policy, expand
 from audit import writer
 from audit.models import ActorType, Outcome
 from audit.services import Actor, Subject, event_values, normal_ip
-from cloudsignal_dashboard import credentials
+from cloudsignal_dashboard import credentials, rawsql
 from cloudsignal_dashboard.rawsql import aware
 from orgs.models import ORG_ID_PATTERN, Organization
 from users.models import MqttUser, TokenStatus
@@ -51,17 +50,17 @@ class Attempt:
         )
 
 
-def compiled_acl(user: MqttUser, client_id: str) -> list[dict]:
+def compiled_acl(user: LoadedUser | MqttUser, client_id: str) -> list[dict]:
     """The user's rules with the org namespace prefixed and placeholders expanded for this
     client, rules that match nothing left out, ending in a catch-all deny."""
-    policy = compile_policy(acl_cache.rules_for(user), username=user.name, client_id=client_id or None)
     prefix = f"{user.org_id}/"
-    acl = [
-        {"permission": rule.permission, "action": rule.action, "topic": prefix + topic}
-        for rule, topic in zip(policy.rules, policy.expanded, strict=True)
-        if topic is not None
-    ]
-    return [*acl, CATCH_ALL_DENY]
+    acl = []
+    for permission, action, topic in acl_cache.rules_for(user):  # validated when cached
+        expanded = expand(topic, username=user.name, client_id=client_id or None)
+        if expanded is not None:
+            acl.append({"permission": permission, "action": action, "topic": prefix + expanded})
+    acl.append(CATCH_ALL_DENY)
+    return acl
 
 
 # last_seen_at is written at most this often per user: a reconnect storm must not turn
@@ -82,33 +81,43 @@ WHERE u.org_id = %s AND u.name = %s
 """
 
 
-@dataclass
+@dataclass(slots=True)
+class LoadedUser:
+    """The user's columns that a CONNECT needs (a model instance costs more than the
+    rest of the check); ``acls.cache.rules_for`` and the secret check take it as a user."""
+
+    id: str
+    name: str
+    org_id: str
+    enabled: bool
+    secret_digest: str
+    previous_secret_digest: str
+    previous_secret_valid_until: datetime | None
+    acl_revision: int
+    rules_generation: int
+    last_seen_at: datetime | None
+
+    @property
+    def pk(self) -> str:
+        return self.id
+
+
+@dataclass(slots=True)
 class Loaded:
-    user: MqttUser
+    user: LoadedUser
     max_connections: int
     live_connections: int
     token_row: tuple
 
 
 def _load(org_id: str, name: str, token_id: str | None) -> Loaded | None:
-    """The user (an instance built from the row, not fetched by the ORM), its org's quota
-    and live connections, and the columns of the token ``token_id`` if it is the user's."""
-    with connection.cursor() as cursor:
-        cursor.execute(_LOAD, [token_id, org_id, name])
-        row = cursor.fetchone()
+    """The user, its org's quota and live connections, and the columns of the token
+    ``token_id`` if it is the user's: one prepared query."""
+    row = rawsql.fetchone(_LOAD, [token_id, org_id, name])
     if row is None:
         return None
-    user = MqttUser(
-        id=row[0],
-        name=row[1],
-        org_id=row[2],
-        enabled=bool(row[3]),
-        secret_digest=row[4],
-        previous_secret_digest=row[5],
-        previous_secret_valid_until=aware(row[6]),
-        acl_revision=row[7],
-        rules_generation=row[8],
-        last_seen_at=aware(row[9]),
+    user = LoadedUser(
+        row[0], row[1], row[2], bool(row[3]), row[4], row[5], aware(row[6]), row[7], row[8], aware(row[9])
     )
     return Loaded(user, row[10], row[11], row[12:])
 
@@ -117,7 +126,7 @@ def authenticate(attempt: Attempt) -> dict:
     """Answer the broker's authentication request; audit it either way.
 
     The audit event goes through the batched writer (audit.writer): a CONNECT costs one
-    query and one Redis round trip, not an insert and a commit behind the org's chain lock.
+    prepared query, not an insert and a commit behind the org's chain lock.
     """
     peer_ip = normal_ip(attempt.peer_ip)
     match = USERNAME.fullmatch(attempt.username)
@@ -127,10 +136,11 @@ def authenticate(attempt: Attempt) -> dict:
     parsed = credentials.parse_prefixed(attempt.password, credentials.TOKEN_PREFIX) if is_token else None
     loaded = _load(match["org"], match["name"], parsed.id if parsed else None)
     if loaded is None:
-        org = Organization.objects.filter(pk=match["org"]).first()
-        return _refuse(org, attempt, peer_ip, "unknown_user" if org else "unknown_org")
+        known = Organization.objects.filter(pk=match["org"]).exists()
+        org = match["org"] if known else None
+        return _refuse(org, attempt, peer_ip, "unknown_user" if known else "unknown_org")
     user = loaded.user
-    org = Organization(id=user.org_id)  # the audit needs only its id
+    org = user.org_id
     token = None
     if is_token:
         token = token_if_matches(parsed, loaded.token_row) if parsed else None
@@ -159,13 +169,15 @@ def authenticate(attempt: Attempt) -> dict:
     return answer
 
 
-def _refuse(org, attempt: Attempt, peer_ip, reason: str, *, user: MqttUser | None = None) -> dict:
+def _refuse(
+    org: str | None, attempt: Attempt, peer_ip, reason: str, *, user: LoadedUser | None = None
+) -> dict:
     if org is not None:  # an attempt naming no org of ours has no audit log to go to
         _audit(org, attempt, peer_ip, Outcome.FAILURE, reason, user=user)
     return DENY
 
 
-def _audit(org, attempt: Attempt, peer_ip, outcome: str, reason: str, *, user=None, token=None) -> None:
+def _audit(org: str, attempt: Attempt, peer_ip, outcome: str, reason: str, *, user=None, token=None) -> None:
     action = "auth.success" if outcome == Outcome.SUCCESS else "auth.failure"
     actor = Actor(ActorType.MQTT_USER, user.pk if user else "", attempt.username[:254])
     details = {

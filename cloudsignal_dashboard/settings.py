@@ -177,6 +177,11 @@ else:
     # quarter of a broker authn under load; a connection that failed is closed at the end
     # of its request anyway, so a database restart costs one failed request per thread.
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = env_bool("DB_CONN_HEALTH_CHECKS", False)
+    # The hot paths' plain queries (``rawsql.fetchone``) are prepared once per connection;
+    # the ORM's queries stay unprepared (client-side binding). Turn off behind a pooler in
+    # transaction mode, where a prepared statement does not follow the session.
+    if env_bool("DB_PREPARED_STATEMENTS", True):
+        DATABASES["default"].setdefault("OPTIONS", {}).setdefault("prepare_threshold", 5)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

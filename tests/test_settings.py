@@ -71,3 +71,12 @@ def test_a_malformed_boolean_is_an_error_not_false(tmp_path):
 @pytest.mark.django_db
 def test_models_and_migrations_agree():
     call_command("makemigrations", "--check", "--dry-run", verbosity=0)
+
+
+@pytest.mark.parametrize(("value", "expected"), [(None, "5"), ("false", "None")])
+def test_prepared_statements_are_on_unless_turned_off(tmp_path, value, expected):
+    env = {**PRODUCTION_ENV, **({"DB_PREPARED_STATEMENTS": value} if value else {})}
+    code = "from django.db import connection as c; print(c.settings_dict['OPTIONS'].get('prepare_threshold'))"
+    result = _manage("shell", "-c", code, env=env, var_dir=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == expected

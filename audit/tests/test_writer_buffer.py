@@ -1,0 +1,102 @@
+"""The batched writer's in-process buffer: events pushed by a background flusher, written by
+a background drainer, written directly when Redis is gone, pushed when the process exits."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from audit import chain, writer
+from audit.models import AuditEvent
+from audit.services import Actor, event_values
+from conftest import make_org
+
+ROOT = Path(__file__).resolve().parents[2]
+
+pytestmark = pytest.mark.skipif(not writer.queued(), reason="the queue needs Redis")
+
+
+def _event(org_id: str, n: int) -> dict:
+    return event_values(org_id, "auth.success", actor=Actor.system(), details={"n": n})
+
+
+def _written(org_id: str) -> list[int]:
+    return [
+        e.details["n"]
+        for e in AuditEvent.objects.filter(org_id=org_id, action="auth.success").order_by("seq")
+    ]
+
+
+def test_the_background_threads_push_and_write_every_event_in_order(transactional_db, settings):
+    settings.AUDIT_DRAIN_THREAD = True
+    org = make_org("Buffered", "buf").org
+    try:
+        for n in range(200):
+            writer.submit(_event(org.id, n))
+        deadline = time.monotonic() + 10
+        while len(_written(org.id)) < 200 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _written(org.id) == list(range(200))
+        assert writer.backlog() == 0 and chain.verify(org.id).ok
+    finally:
+        writer.stop_drainer()
+
+
+def test_with_redis_gone_the_pending_events_go_straight_into_the_chain(org_a, monkeypatch):
+    def unreachable(items):
+        raise ConnectionError("redis is down")
+
+    monkeypatch.setattr(writer, "_push_items", unreachable)
+    monkeypatch.setattr(writer, "_pending", [writer._encode(_event(org_a.org.id, n)) for n in range(3)])
+    assert writer.flush() == 3
+    assert _written(org_a.org.id) == [0, 1, 2] and chain.verify(org_a.org.id).ok
+    assert writer._pending == []
+
+
+def test_with_redis_and_the_database_gone_nothing_is_dropped(org_a, monkeypatch):
+    pending = [writer._encode(_event(org_a.org.id, n)) for n in range(3)]
+    monkeypatch.setattr(writer, "_pending", list(pending))
+
+    def unreachable(*args, **kwargs):
+        raise ConnectionError("down")
+
+    monkeypatch.setattr(writer, "_push_items", unreachable)
+    monkeypatch.setattr(chain, "append", unreachable)
+    with pytest.raises(ConnectionError):
+        writer.flush()
+    assert writer._pending == pending  # kept, in order, for the next round
+    monkeypatch.undo()
+    monkeypatch.setattr(writer, "_pending", list(pending))
+    assert writer.flush() == 3 and writer.drain_all() == 3
+    assert _written(org_a.org.id) == [0, 1, 2]
+
+
+def test_a_process_that_exits_pushes_what_it_still_holds(org_a):
+    # A worker whose flusher has not run yet (its threads are not started here) exits
+    # cleanly: its pending events reach the queue, and the next drain writes them.
+    script = textwrap.dedent(
+        f"""
+        import django
+        django.setup()
+        from django.conf import settings
+        from audit import writer
+        from audit.services import Actor, event_values
+        settings.AUDIT_DRAIN_THREAD = True
+        writer._ensure_threads = lambda: None
+        for n in range(5):
+            event = event_values({org_a.org.id!r}, "auth.success", actor=Actor.system(), details={{"n": n}})
+            writer.submit(event)
+        assert len(writer._pending) == 5
+        """
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "cloudsignal_dashboard.settings"}
+    subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, check=True, timeout=60)
+    assert writer.backlog() == 5
+    assert writer.drain_all() == 5
+    assert _written(org_a.org.id) == [0, 1, 2, 3, 4]
