@@ -150,8 +150,11 @@ def audit_queue(settings):
 
     settings.AUDIT_DRAIN_THREAD = False
     if writer.queued():
-        # ...and no lock left by a drainer an earlier test killed (the outage test does).
-        writer._redis().delete(writer.QUEUE, writer.LOCK)
+        # ...nor events an earlier test left in this process, and no lock left by a drainer
+        # an earlier test killed (the outage test does).
+        with writer._flush_lock, writer._pending_lock:
+            writer._pending.clear()
+            writer._redis().delete(writer.QUEUE, writer.LOCK)
     yield writer
 
 

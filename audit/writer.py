@@ -3,22 +3,22 @@
 Every CONNECT is audited, and a reconnect storm must not turn into a storm of single-row
 inserts and commits that each wait for the org's chain lock. ``submit`` hands the event to
 this process's flusher thread, which pushes what has gathered to a Redis list in one round
-trip (durable beyond this process); ``drain`` moves what is queued into the org chains in
-one transaction. One drainer at a time holds a Redis lock; a background thread in each
-web process drains every ``DRAIN_INTERVAL``, and a Celery beat task catches anything left
-when the web is quiet.
+trip every ``FLUSH_LINGER`` (durable beyond this process); ``drain`` moves what is queued
+into the org chains in one transaction. Celery beat drains every second, outside the web
+processes: a drain in a web worker competes with its request threads for the GIL
+(``bench/authn_hook.py``: about a tenth of the hook's throughput). One drainer at a time
+holds a Redis lock. ``AUDIT_DRAIN_THREAD`` adds a draining thread to each web process, for
+a deployment without a Celery worker (and the end-to-end tests).
 
-An event waits in the process only while the flusher's previous push is on its way (a
-millisecond or two under load): a request thread no longer pays a Redis round trip of its
-own. When Redis cannot be reached the flusher writes the events straight into the chains;
-at exit it pushes what is left.
+An event waits in the process only until the flusher's next push. When Redis cannot be
+reached the flusher writes the events straight into the chains; at exit it pushes what is
+left; a worker killed outright loses at most its last ``FLUSH_LINGER`` of them.
 
 Each queued item carries an id from a Redis counter (and the Redis data set's epoch) and
 the drain records the last one it wrote (``AuditQueueMark``) in the same transaction, so a
 drain repeated after a crash between the commit and the queue trim writes nothing twice.
 
-Without Redis (``make run`` on SQLite) ``submit`` appends at once; without the background
-threads (``AUDIT_DRAIN_THREAD`` off: the test suite) it pushes at once.
+Without Redis (``make run`` on SQLite) ``submit`` appends at once.
 """
 
 from __future__ import annotations
@@ -124,9 +124,6 @@ def submit(values: dict) -> None:
     if not queued():
         chain.append([AuditEvent(**values)])
         return
-    if not settings.AUDIT_DRAIN_THREAD:
-        _push_items([_encode(values)])
-        return
     with _pending_lock:
         _pending.append(_encode(values))
     _wake.set()
@@ -142,6 +139,7 @@ def _push_items(items: list[str]) -> None:
 # Events submitted in this process and not yet pushed to Redis.
 _pending: list[str] = []
 _pending_lock = threading.Lock()
+_flush_lock = threading.Lock()  # held while a push is on its way: a drain waits for it
 _wake = threading.Event()
 
 
@@ -149,21 +147,22 @@ def flush() -> int:
     """Push this process's pending events to the queue; when Redis fails, write them into
     the chains directly; when that fails too, keep them for the next try (and raise)."""
     global _pending
-    with _pending_lock:
-        items, _pending = _pending, []
-    if not items:
-        return 0
-    try:
-        _push_items(items)
-    except Exception:
-        log.warning("audit queue unreachable: writing %d events directly", len(items), exc_info=True)
+    with _flush_lock:
+        with _pending_lock:
+            items, _pending = _pending, []
+        if not items:
+            return 0
         try:
-            chain.append([_decode_values(item) for item in items], returning=False)
+            _push_items(items)
         except Exception:
-            with _pending_lock:
-                _pending[:0] = items
-            raise
-    return len(items)
+            log.warning("audit queue unreachable: writing %d events directly", len(items), exc_info=True)
+            try:
+                chain.append([_decode_values(item) for item in items], returning=False)
+            except Exception:
+                with _pending_lock:
+                    _pending[:0] = items
+                raise
+        return len(items)
 
 
 def drain(limit: int = BATCH) -> int:
@@ -217,34 +216,45 @@ def drain_all() -> int:
 
 def backlog() -> int:
     """Events queued in Redis and pending in this process."""
-    return _redis().llen(QUEUE) + len(_pending) if queued() else 0
+    if not queued():
+        return 0
+    with _flush_lock:
+        return _redis().llen(QUEUE) + len(_pending)
 
 
-_threads: list[threading.Thread] = []
+# This process's background threads, by name; started on first use (again after a fork).
+_threads: dict[str, threading.Thread] = {}
 _threads_pid: int | None = None
 _threads_lock = threading.Lock()
 _stop = threading.Event()
 
 
-def _running() -> bool:
-    return _threads_pid == os.getpid() and bool(_threads) and all(t.is_alive() for t in _threads)
+def _wanted() -> dict:
+    wanted = {"audit-flusher": _flush_forever}
+    if settings.AUDIT_DRAIN_THREAD:
+        wanted["audit-drainer"] = _drain_forever
+    return wanted
+
+
+def _running(wanted: dict) -> bool:
+    return _threads_pid == os.getpid() and all(
+        name in _threads and _threads[name].is_alive() for name in wanted
+    )
 
 
 def _ensure_threads() -> None:
-    """Start this process's flusher and drainer (again after a fork)."""
     global _threads, _threads_pid
-    if _running():
+    wanted = _wanted()
+    if _running(wanted):
         return
     with _threads_lock:
-        if not _running():
-            _stop.clear()
-            _threads = [
-                threading.Thread(target=_flush_forever, name="audit-flusher", daemon=True),
-                threading.Thread(target=_drain_forever, name="audit-drainer", daemon=True),
-            ]
-            _threads_pid = os.getpid()
-            for thread in _threads:
-                thread.start()
+        if _threads_pid != os.getpid():  # forked: the parent's threads are not ours
+            _threads, _threads_pid = {}, os.getpid()
+        _stop.clear()
+        for name, target in wanted.items():
+            if name not in _threads or not _threads[name].is_alive():
+                _threads[name] = threading.Thread(target=target, name=name, daemon=True)
+                _threads[name].start()
 
 
 def stop_drainer() -> None:
@@ -254,9 +264,9 @@ def stop_drainer() -> None:
         if _threads_pid == os.getpid():
             _stop.set()
             _wake.set()
-            for thread in _threads:
+            for thread in _threads.values():
                 thread.join(timeout=10)
-        _threads = []
+        _threads = {}
     flush()
 
 

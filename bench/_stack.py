@@ -1,5 +1,6 @@
 """What the end-to-end benchmarks share: the production settings, and the dashboard
-served by gunicorn on loopback against the PostgreSQL and Redis of DATABASE_URL/REDIS_URL.
+served by gunicorn on loopback (with its Celery worker and beat) against the PostgreSQL
+and Redis of DATABASE_URL/REDIS_URL.
 
 Importing it sets up Django with those settings (and migrates), so a benchmark can create
 the rows it needs before starting the server.
@@ -13,6 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from contextlib import contextmanager
@@ -73,11 +75,22 @@ def wait_up(url: str, timeout: float = 30) -> None:
     sys.exit(f"the server did not answer {url}")
 
 
+def _spawn(args: list[str]) -> subprocess.Popen:
+    return subprocess.Popen(args, cwd=ROOT, env=os.environ.copy(), start_new_session=True)
+
+
+def _stop(process: subprocess.Popen) -> None:
+    os.killpg(process.pid, signal.SIGTERM)
+    process.wait(timeout=30)
+
+
 @contextmanager
 def start_dashboard(port: int):
-    """gunicorn with the production settings on 127.0.0.1:port, stopped afterwards."""
+    """The production process group on 127.0.0.1:port, stopped afterwards: gunicorn with
+    the production settings, and the Celery worker and beat (they drain the broker's
+    audit queue every second) as the Procfile runs them."""
     connection.close()  # the server's workers open their own
-    server = subprocess.Popen(
+    server = _spawn(
         [
             sys.executable,
             "-m",
@@ -89,14 +102,17 @@ def start_dashboard(port: int):
             f"127.0.0.1:{port}",
             "--access-logfile",
             "/dev/null",
-        ],
-        cwd=ROOT,
-        env=os.environ.copy(),
-        start_new_session=True,
+        ]
     )
-    try:
-        wait_up(f"http://127.0.0.1:{port}/healthz")
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
+    celery = [sys.executable, "-m", "celery", "-A", "cloudsignal_dashboard"]
+    with tempfile.TemporaryDirectory() as tmp:
+        workers = [
+            _spawn([*celery, "worker", "--loglevel", "WARNING", "--concurrency", "2"]),
+            _spawn([*celery, "beat", "--loglevel", "WARNING", "--schedule", f"{tmp}/beat-schedule"]),
+        ]
+        try:
+            wait_up(f"http://127.0.0.1:{port}/healthz")
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            for process in [server, *workers]:
+                _stop(process)

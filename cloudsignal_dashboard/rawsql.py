@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from django.db import connection
+import psycopg
+from django.db import DEFAULT_DB_ALIAS, connections
 
 
 def fetchone(sql: str, params: list) -> tuple | None:
@@ -20,16 +21,15 @@ def fetchone(sql: str, params: list) -> tuple | None:
     database time. Prepared statements are off when ``DB_PREPARED_STATEMENTS`` is (for a
     pooler in transaction mode in front of PostgreSQL); then this is a Django cursor.
     """
-    connection.ensure_connection()
-    raw = connection.connection
-    if connection.vendor != "postgresql" or raw.prepare_threshold is None:
-        with connection.cursor() as cursor:
+    db = connections[DEFAULT_DB_ALIAS]  # one lookup: each through the proxy costs a context-local read
+    db.ensure_connection()
+    raw = db.connection
+    if db.vendor != "postgresql" or raw.prepare_threshold is None:
+        with db.cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.fetchone()
-    import psycopg
-
     # Django's own error wrapping: a broken connection is marked and closed after the request.
-    with connection.wrap_database_errors, psycopg.Cursor(raw) as cursor:
+    with db.wrap_database_errors, psycopg.Cursor(raw) as cursor:
         cursor.execute(sql, params, prepare=True)
         return cursor.fetchone()
 

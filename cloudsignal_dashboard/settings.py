@@ -198,8 +198,9 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # With Redis, the broker's authentication events are queued there and written in batches
-# by a thread of each web process (audit.writer); the test suite drains explicitly.
-AUDIT_DRAIN_THREAD = env_bool("AUDIT_DRAIN_THREAD", True)
+# by the Celery worker every second (audit.writer). True adds a draining thread to each web
+# process, for a deployment without a worker (and the end-to-end tests).
+AUDIT_DRAIN_THREAD = env_bool("AUDIT_DRAIN_THREAD", False)
 
 # --- Celery ---------------------------------------------------------------------------
 # Without Redis, kombu's SQLAlchemy transport on a SQLite file under var/ carries tasks
@@ -230,7 +231,13 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 if REDIS_URL:  # without Redis the broker's auth events are written at once: nothing queues
-    CELERY_BEAT_SCHEDULE["drain-audit-queue"] = {"task": "audit.tasks.drain_audit_queue", "schedule": 10.0}
+    # Every second, by the worker (audit.writer): a drain that missed its second is dropped,
+    # the next one takes what it would have (no pile of them behind a stopped worker).
+    CELERY_BEAT_SCHEDULE["drain-audit-queue"] = {
+        "task": "audit.tasks.drain_audit_queue",
+        "schedule": 1.0,
+        "options": {"expires": 5},
+    }
 
 # --- Authentication -------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

@@ -141,6 +141,7 @@ def test_queued_events_are_written_once_in_chain_order(org_a, audit_queue):
     ]
     for event in events:
         audit_queue.submit(event)
+    audit_queue.flush()  # what the flusher thread does within FLUSH_LINGER
     raw = audit_queue._redis().lrange(audit_queue.QUEUE, 0, -1)
     assert audit_queue.backlog() == 5 and not AuditEvent.objects.filter(action="auth.success").exists()
     assert audit_queue.drain_all() == 5
