@@ -150,6 +150,23 @@ class MqttSession(models.Model):
         return f"{self.username} {self.client_id} @ {self.connected_at:%Y-%m-%d %H:%M:%S}"
 
 
+class LiveConnections(models.Model):
+    """How many of the org's MQTT sessions are open, as of the broker's last events.
+
+    ``broker.events`` recounts it in the transaction that opens or closes sessions, so the
+    broker's authn hook reads one row for the connection quota instead of counting the
+    org's open sessions on every CONNECT (2 ms for 10,000 of them).
+    """
+
+    org = models.OneToOneField(
+        "orgs.Organization", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    live = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.org_id}: {self.live} live"
+
+
 class Detector(models.TextChoices):
     BRUTE_FORCE = "brute_force", "Brute force"
     SHARED_CREDENTIALS = "shared_credentials", "Shared credentials"

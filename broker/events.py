@@ -11,9 +11,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from django.db import connection, transaction
+from django.db.models import Count
 
 from audit import chain
-from audit.models import ActorType, MqttSession, Outcome, Transport
+from audit.models import ActorType, LiveConnections, MqttSession, Outcome, Transport
 from audit.services import Actor, Subject, build_event
 from orgs.models import Organization
 from users.models import MqttUser
@@ -137,6 +138,8 @@ class _Batch:
         return self.counts
 
     def _write_sessions(self, orgs: set[str], users: dict) -> None:
+        touched = sorted({fields["org_id"] for fields in self.opened.values()} & orgs)
+        _lock_live_counts(touched)
         rows = []
         for identity, fields in self.opened.items():
             if fields["org_id"] not in orgs:  # no org of ours: nowhere to record it
@@ -166,6 +169,7 @@ class _Batch:
             if self.opened[identity]["org_id"] in orgs
         ]
         _close_sessions(closes)
+        _recount_live(touched)
 
     def _write_refusals(self, orgs: set[str], users: dict) -> None:
         audit = []
@@ -190,6 +194,31 @@ class _Batch:
             )
             self.counts["recorded"] += 1
         chain.append(audit)
+
+
+def _lock_live_counts(org_ids: list[str]) -> None:
+    """Lock the orgs' live counts (in id order: two batches never wait on each other in a
+    cycle) before their sessions change, so two batches' recounts cannot cross."""
+    if not org_ids:
+        return
+    LiveConnections.objects.bulk_create([LiveConnections(org_id=o) for o in org_ids], ignore_conflicts=True)
+    list(LiveConnections.objects.select_for_update().filter(org_id__in=org_ids).order_by("org_id"))
+
+
+def _recount_live(org_ids: list[str]) -> None:
+    """Recount the orgs' open sessions after a batch: exact whatever the events' order or
+    repeats, and once per batch rather than once per CONNECT."""
+    if not org_ids:
+        return
+    counts = dict(
+        MqttSession.objects.filter(org_id__in=org_ids, disconnected_at__isnull=True)
+        .values("org_id")
+        .annotate(n=Count("id"))
+        .values_list("org_id", "n")
+    )
+    LiveConnections.objects.bulk_update(
+        [LiveConnections(org_id=o, live=counts.get(o, 0)) for o in org_ids], ["live"]
+    )
 
 
 _CLOSE = """

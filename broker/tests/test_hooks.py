@@ -10,11 +10,12 @@ import pytest
 from django.utils import timezone
 
 from acls.services import rule_set_create, rule_set_save, user_acl_save
-from audit.models import AuditEvent, MqttSession
+from audit.models import AuditEvent, LiveConnections, MqttSession
 from audit.services import Actor
+from broker import events
 from broker.models import Revocation
 from users.models import MqttUser, TempToken
-from users.services import user_rotate_secret, user_update
+from users.services import user_create, user_rotate_secret, user_update
 from users.tokens import token_mint, token_revoke
 
 ACTOR = Actor.system()
@@ -159,8 +160,8 @@ def test_refusals_say_deny_and_audit_the_reason(hook, agent, org_a, org_b, case,
     elif case == "quota":
         org_a.org.max_connections = 1
         org_a.org.save()
-        MqttSession.objects.create(
-            org=org_a.org, username="x", client_id="x", connected_at_ms=1, connected_at=timezone.now()
+        events.ingest(
+            [{"event": "client.connected", "clientid": "x", "username": username, "connected_at": 1}]
         )
     assert _authn(hook, username, password) == {"result": "deny"}
     audit_queue.drain_all()
@@ -253,6 +254,26 @@ def test_events_open_and_close_sessions_idempotently_and_out_of_order(hook, agen
     assert MqttSession.objects.count() == 1 and MqttSession.objects.get().disconnected_at is not None
 
 
+def _live(org) -> int:
+    return LiveConnections.objects.filter(org=org).values_list("live", flat=True).first() or 0
+
+
+def test_the_live_count_follows_opens_closes_repeats_and_overtaking_closes(hook, agent, org_a, org_b):
+    user, _ = agent
+    other = user_create(org=org_b.org, name="agent-b", actor=ACTOR)[0]
+    first, second = _connected(user, clientid="c-1"), _connected(user, clientid="c-2")
+    closed_first = {**first, "event": "client.disconnected", "disconnected_at": first["connected_at"] + 1}
+    hook("events", [first, second, first, _connected(other, clientid="b-1")])
+    assert (_live(org_a.org), _live(org_b.org)) == (2, 1)
+    hook("events", [closed_first, closed_first])  # a repeated close counts once
+    assert (_live(org_a.org), _live(org_b.org)) == (1, 1)
+    # A close that overtook its open: the session is recorded closed and never counted.
+    late = _connected(user, clientid="c-3")
+    hook("events", [{**late, "event": "client.disconnected", "disconnected_at": late["connected_at"] + 1}])
+    hook("events", [late])
+    assert _live(org_a.org) == 1 == MqttSession.objects.filter(org=org_a.org, disconnected_at=None).count()
+
+
 def test_a_bad_event_rejects_the_whole_batch(hook, agent):
     user, _ = agent
     response = hook(
@@ -338,3 +359,29 @@ def test_the_broker_log_drops_peer_resets_only():
     assert not drop_peer_resets(record(ConnectionResetError(104, "Connection reset by peer")))
     assert drop_peer_resets(record(RuntimeError("a real bug")))
     assert drop_peer_resets(logging.LogRecord("asyncio", logging.WARNING, "", 0, "no exception", None, None))
+
+
+def test_concurrent_batches_leave_the_live_count_exact(transactional_db):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
+
+    from conftest import make_org
+
+    org = make_org("Concurrent", "cc").org
+    user = user_create(org=org, name="agent-cc", actor=ACTOR)[0]
+
+    def post(start: int) -> None:
+        try:
+            for n in range(start, start + 40, 4):  # each batch opens 4 sessions and closes 1
+                batch = [_connected(user, clientid=f"c-{n + i}") for i in range(4)]
+                batch.append(
+                    {**batch[0], "event": "client.disconnected", "disconnected_at": batch[0]["connected_at"]}
+                )
+                events.ingest(batch)
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(post, [0, 1000, 2000, 3000]))
+    assert _live(org) == 4 * 10 * 3 == MqttSession.objects.filter(org=org, disconnected_at=None).count()
