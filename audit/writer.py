@@ -126,7 +126,8 @@ def submit(values: dict) -> None:
         return
     with _pending_lock:
         _pending.append(_encode(values))
-    _wake.set()
+    if not _wake.is_set():  # set already while the flusher lingers: most calls under load
+        _wake.set()
     _ensure_threads()
 
 
