@@ -138,8 +138,6 @@ class _Batch:
         return self.counts
 
     def _write_sessions(self, orgs: set[str], users: dict) -> None:
-        touched = sorted({fields["org_id"] for fields in self.opened.values()} & orgs)
-        _lock_live_counts(touched)
         rows = []
         for identity, fields in self.opened.items():
             if fields["org_id"] not in orgs:  # no org of ours: nowhere to record it
@@ -169,7 +167,7 @@ class _Batch:
             if self.opened[identity]["org_id"] in orgs
         ]
         _close_sessions(closes)
-        _recount_live(touched)
+        _recount_live(sorted({fields["org_id"] for fields in self.opened.values()} & orgs))
 
     def _write_refusals(self, orgs: set[str], users: dict) -> None:
         audit = []
@@ -196,20 +194,19 @@ class _Batch:
         chain.append(audit)
 
 
-def _lock_live_counts(org_ids: list[str]) -> None:
-    """Lock the orgs' live counts (in id order: two batches never wait on each other in a
-    cycle) before their sessions change, so two batches' recounts cannot cross."""
+def _recount_live(org_ids: list[str]) -> None:
+    """Recount the orgs' open sessions after a batch wrote them: exact whatever the events'
+    order or repeats, and once per batch rather than once per CONNECT.
+
+    The orgs' counts are locked first (in id order: no two batches wait on each other in a
+    cycle) and held to the commit; the count then runs with a snapshot taken after the
+    lock, so it sees every batch that recounted before, and a batch writing meanwhile
+    recounts after this one commits. Batches of one org overlap except for this step.
+    """
     if not org_ids:
         return
     LiveConnections.objects.bulk_create([LiveConnections(org_id=o) for o in org_ids], ignore_conflicts=True)
     list(LiveConnections.objects.select_for_update().filter(org_id__in=org_ids).order_by("org_id"))
-
-
-def _recount_live(org_ids: list[str]) -> None:
-    """Recount the orgs' open sessions after a batch: exact whatever the events' order or
-    repeats, and once per batch rather than once per CONNECT."""
-    if not org_ids:
-        return
     counts = dict(
         MqttSession.objects.filter(org_id__in=org_ids, disconnected_at__isnull=True)
         .values("org_id")
