@@ -79,7 +79,10 @@ def list_sessions(
         qs = qs.filter(user__name=user)
     if active is not None:
         qs = qs.filter(disconnected_at__isnull=active)
-    rows, next_cursor = session_service.page_before(qs, after or None, limit)
+    try:
+        rows, next_cursor = session_service.page_before(qs, after or None, limit)
+    except selectors.BadFilter as error:
+        raise ApiError(422, str(error)) from None
     return {"sessions": rows, "next": next_cursor}
 
 

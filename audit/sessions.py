@@ -48,12 +48,14 @@ def filter_sessions(qs: QuerySet[MqttSession], params) -> QuerySet[MqttSession]:
 def page_before(
     qs: QuerySet[MqttSession], cursor: str | None, size: int = PAGE_SIZE
 ) -> tuple[list[MqttSession], str | None]:
-    """Newest first, ``size`` at a time, by a keyset cursor (no OFFSET); a cursor that is
-    not one of ours shows nothing."""
+    """Newest first, ``size`` at a time, by a keyset cursor (no OFFSET). Raises BadFilter
+    for a cursor that is not one of ours, as the audit log's pages do."""
+    from .selectors import BadFilter
+
     try:
         return keyset.page(qs, "connected_at", cursor, size)
     except keyset.BadCursor:
-        return [], None
+        raise BadFilter("That page link is not valid any more; start from the newest sessions.") from None
 
 
 @transaction.atomic

@@ -87,6 +87,7 @@ def user_detail(request: HttpRequest, org_id: str, name: str) -> HttpResponse:
     tab = request.GET.get("tab", "overview")
     if tab not in USER_TABS:
         tab = "overview"
+    status = 200
     context = {
         "mqtt_user": user,
         "tab": tab,
@@ -100,11 +101,15 @@ def user_detail(request: HttpRequest, org_id: str, name: str) -> HttpResponse:
         context.update(user_editor_context(request, user))
     if tab == "sessions":
         from audit.models import MqttSession
+        from audit.selectors import BadFilter
         from audit.sessions import page_before
 
-        rows, next_cursor = page_before(
-            tenant.scope(MqttSession).filter(user=user), request.GET.get("before")
-        )
+        try:
+            rows, next_cursor = page_before(
+                tenant.scope(MqttSession).filter(user=user), request.GET.get("before")
+            )
+        except BadFilter as bad:
+            rows, next_cursor, status, context["filter_error"] = [], None, 400, str(bad)
         context.update(rows=rows, next_cursor=next_cursor, query="tab=sessions")
     if tab == "audit":
         context["events"] = (
@@ -115,7 +120,7 @@ def user_detail(request: HttpRequest, org_id: str, name: str) -> HttpResponse:
             )
             .order_by("-at", "-id")[:100]
         )
-    return render_page(request, "users/detail.html", context)
+    return render_page(request, "users/detail.html", context, status=status)
 
 
 @require_POST

@@ -43,4 +43,6 @@ def test_sessions_by_user_and_activity(api, org_a, org_b):
     assert [s["client_id"] for s in page["sessions"]] == ["c3", "c2", "c1"] and page["next"]
     assert [s["client_id"] for s in api.get(f"/sessions?after={page['next']}").json()["sessions"]] == ["c0"]
     assert {s["client_id"] for s in api.get("/sessions?active=true").json()["sessions"]} == {"c1", "c3"}
+    bad = api.get("/sessions?after=nonsense")
+    assert bad.status_code == 422 and "not valid any more" in bad.json()["detail"]
     assert api.get("/sessions?limit=5000").status_code == 422

@@ -135,3 +135,10 @@ def test_the_audit_tab_lists_this_users_events_only(org_a, client_for, some_user
     client = client_for(org_a.auditor)
     page = client.get(_url("users:detail", org_a, name="alpha"), {"tab": "audit"}).content.decode()
     assert page.count("mqtt_user.created") == 1
+
+
+def test_the_sessions_tab_refuses_a_page_link_that_is_not_ours(org_a, client_for, some_users):
+    client = client_for(org_a.auditor)
+    assert client.get(_url("users:detail", org_a, name="alpha"), {"tab": "sessions"}).status_code == 200
+    bad = client.get(_url("users:detail", org_a, name="alpha"), {"tab": "sessions", "before": "garbage"})
+    assert bad.status_code == 400 and "not valid any more" in bad.content.decode()
