@@ -112,11 +112,16 @@ class TempToken(models.Model):
 
     @property
     def status(self) -> str:
-        if self.revoked_at:
-            return TokenStatus.REVOKED
-        if self.expired_at or self.expires_at <= timezone.now():
-            return TokenStatus.EXPIRED
-        return TokenStatus.ACTIVE
+        return token_status(self.revoked_at, self.expired_at, self.expires_at)
+
+
+def token_status(revoked_at, expired_at, expires_at) -> str:
+    """A token is revoked, expired (marked, or past ``expires_at`` before its job ran) or active."""
+    if revoked_at:
+        return TokenStatus.REVOKED
+    if expired_at or expires_at <= timezone.now():
+        return TokenStatus.EXPIRED
+    return TokenStatus.ACTIVE
 
 
 # Grace periods an admin may choose when rotating a permanent secret, in seconds.
