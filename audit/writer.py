@@ -5,9 +5,8 @@ inserts and commits that each wait for the org's chain lock. ``submit`` hands th
 this process's flusher thread, which pushes what has gathered to a Redis list in one round
 trip every ``FLUSH_LINGER`` (durable beyond this process); ``drain`` moves what is queued
 into the org chains in one transaction. Celery beat drains every second, outside the web
-processes: a drain in a web worker competes with its request threads for the GIL
-(``bench/authn_hook.py``: about a tenth of the hook's throughput). One drainer at a time
-holds a Redis lock. ``AUDIT_DRAIN_THREAD`` adds a draining thread to each web process, for
+processes, whose request threads a drain would compete with for the GIL. One drainer at a
+time holds a Redis lock. ``AUDIT_DRAIN_THREAD`` adds a draining thread to each web process, for
 a deployment without a Celery worker (and the end-to-end tests).
 
 An event waits in the process only until the flusher's next push. When Redis cannot be
