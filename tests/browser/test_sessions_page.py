@@ -46,3 +46,29 @@ def test_sessions_live_view_and_disconnect(page, org_a, artifacts):
     ).click()
     expect(page.get_by_role("alert").first).to_contain_text("client-0 is being disconnected")
     assert Revocation.objects.get().client_id == "client-0"
+
+
+def test_a_stale_page_link_on_a_users_sessions_tab_says_what_to_do(page, org_a, artifacts):
+    from audit.services import Actor
+    from users.services import user_create
+
+    user, _ = user_create(org=org_a.org, name="device-9", actor=Actor.system())
+    MqttSession.objects.create(
+        org=org_a.org,
+        user=user,
+        username=user.username,
+        client_id="client-9",
+        connected_at_ms=1,
+        connected_at=timezone.now(),
+        transport="mqtts",
+    )
+    org_a.auditor.set_password(PASSWORD)
+    org_a.auditor.save()
+    sign_in(page, org_a.auditor.email, PASSWORD)
+    response = page.goto(f"/o/{org_a.org.id}/users/device-9/?tab=sessions&before=stale")
+    assert response.status == 400
+    expect(page.get_by_role("alert")).to_contain_text("That page link is not valid any more")
+    page.screenshot(path=str(artifacts / "user-sessions-stale-link.png"), full_page=True)
+    expect(page.get_by_text("No sessions yet")).to_have_count(0)  # it has some: no empty state
+    page.get_by_role("link", name="Newest sessions").click()
+    expect(page.get_by_text("client-9")).to_be_visible()
