@@ -84,8 +84,8 @@ def record_event(org: Organization, action: str, **kwargs) -> AuditEvent:
     return chain.append([build_event(org, action, **kwargs)])[0]
 
 
-def build_event(org: Organization, action: str, **kwargs) -> AuditEvent:
-    """An unsaved audit event, secrets redacted, for ``chain.append``."""
+def build_event(org: Organization | str, action: str, **kwargs) -> AuditEvent:
+    """An unsaved audit event (of an org or its id), secrets redacted, for ``chain.append``."""
     return AuditEvent(**event_values(org, action, **kwargs))
 
 

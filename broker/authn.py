@@ -19,7 +19,7 @@ from audit.models import ActorType, Outcome
 from audit.services import Actor, Subject, event_values, normal_ip
 from cloudsignal_dashboard import credentials, rawsql
 from cloudsignal_dashboard.rawsql import aware
-from orgs.models import ORG_ID_PATTERN, Organization
+from orgs.models import ORG_ID_PATTERN
 from users.models import MqttUser, TokenStatus
 from users.services import verify_user_secret
 from users.tokens import token_if_matches
@@ -68,18 +68,20 @@ def compiled_acl(user: LoadedUser | MqttUser, client_id: str) -> list[dict]:
 LAST_SEEN_RESOLUTION = timedelta(seconds=60)
 
 
-# One round trip for what every CONNECT needs: the user, its org's connection quota, the
-# org's live connections (kept by broker.events: counting them here would cost more than
-# the rest for a large fleet) and, for a token, the token (the ORM would take four queries).
+# One round trip for what every CONNECT needs: whether the org exists, the user, the org's
+# connection quota and live connections (kept by broker.events: counting them here would
+# cost more than the rest for a large fleet) and, for a token, the token (the ORM would
+# take five queries). It starts from the org, so an unknown user costs no second query.
 _LOAD = """
 SELECT u.id, u.name, u.org_id, u.enabled, u.secret_digest, u.previous_secret_digest,
        u.previous_secret_valid_until, u.acl_revision, u.rules_generation, u.last_seen_at, o.max_connections,
        coalesce(c.live, 0),
        t.id, t.user_id, t.org_id, t.secret_digest, t.expires_at, t.expired_at, t.revoked_at
-FROM users_mqttuser u JOIN orgs_organization o ON o.id = u.org_id
-LEFT JOIN audit_liveconnections c ON c.org_id = u.org_id
+FROM orgs_organization o
+LEFT JOIN users_mqttuser u ON u.org_id = o.id AND u.name = %s
+LEFT JOIN audit_liveconnections c ON c.org_id = o.id
 LEFT JOIN users_temptoken t ON t.id = %s AND t.user_id = u.id
-WHERE u.org_id = %s AND u.name = %s
+WHERE o.id = %s
 """
 
 
@@ -106,7 +108,7 @@ class LoadedUser:
 
 @dataclass(slots=True)
 class Loaded:
-    user: LoadedUser
+    user: LoadedUser | None  # None: the org exists, the user does not
     max_connections: int
     live_connections: int
     token_row: tuple
@@ -114,13 +116,15 @@ class Loaded:
 
 def _load(org_id: str, name: str, token_id: str | None) -> Loaded | None:
     """The user, its org's quota and live connections, and the columns of the token
-    ``token_id`` if it is the user's: one prepared query."""
-    row = rawsql.fetchone(_LOAD, [token_id, org_id, name])
+    ``token_id`` if it is the user's: one prepared query. None when the org does not exist."""
+    row = rawsql.fetchone(_LOAD, [name, token_id, org_id])
     if row is None:
         return None
-    user = LoadedUser(
-        row[0], row[1], row[2], bool(row[3]), row[4], row[5], aware(row[6]), row[7], row[8], aware(row[9])
-    )
+    user = None
+    if row[0] is not None:
+        user = LoadedUser(
+            row[0], row[1], row[2], bool(row[3]), row[4], row[5], aware(row[6]), row[7], row[8], aware(row[9])
+        )
     return Loaded(user, row[10], row[11], row[12:])
 
 
@@ -138,9 +142,9 @@ def authenticate(attempt: Attempt) -> dict:
     parsed = credentials.parse_prefixed(attempt.password, credentials.TOKEN_PREFIX) if is_token else None
     loaded = _load(match["org"], match["name"], parsed.id if parsed else None)
     if loaded is None:
-        known = Organization.objects.filter(pk=match["org"]).exists()
-        org = match["org"] if known else None
-        return _refuse(org, attempt, peer_ip, "unknown_user" if known else "unknown_org")
+        return _refuse(None, attempt, peer_ip, "unknown_org")
+    if loaded.user is None:
+        return _refuse(match["org"], attempt, peer_ip, "unknown_user")
     user = loaded.user
     org = user.org_id
     token = None

@@ -181,7 +181,7 @@ class _Batch:
             label = str(event.get("username"))[:254]
             audit.append(
                 build_event(
-                    Organization(pk=org_id),
+                    org_id,
                     action,
                     actor=Actor(ActorType.MQTT_USER, user.pk if user else "", label),
                     subject=Subject("mqtt_user", user.pk if user else "", label),
