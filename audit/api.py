@@ -18,6 +18,13 @@ from .models import Alert, AuditEvent, MqttSession
 audit_router = Router(tags=["Audit"])
 
 
+def _check_page_request(request: HttpRequest, limit: int) -> None:
+    """What every list here asks first: the ``manage`` scope and a page size it serves."""
+    require_scope(request, Scope.MANAGE)
+    if not 1 <= limit <= 1000:
+        raise ApiError(422, "limit must be between 1 and 1000.")
+
+
 class AuditEventOut(Schema):
     at: datetime
     action: str
@@ -37,9 +44,7 @@ class AuditPageOut(Schema):
 
 @audit_router.get("", response={200: AuditPageOut, **ERRORS}, summary="Audit events, newest first")
 def list_audit(request: HttpRequest, action: str = "", after: str = "", limit: int = 100):
-    require_scope(request, Scope.MANAGE)
-    if not 1 <= limit <= 1000:
-        raise ApiError(422, "limit must be between 1 and 1000.")
+    _check_page_request(request, limit)
     try:
         events = selectors.filter_events(AuditEvent.objects.filter(org=org_of(request)), {"action": action})
         rows, next_cursor = selectors.page_of(events, after or None, limit)
@@ -71,9 +76,7 @@ sessions_router = Router(tags=["Sessions"])
 def list_sessions(
     request: HttpRequest, user: str = "", active: bool | None = None, after: str = "", limit: int = 100
 ):
-    require_scope(request, Scope.MANAGE)
-    if not 1 <= limit <= 1000:
-        raise ApiError(422, "limit must be between 1 and 1000.")
+    _check_page_request(request, limit)
     qs = MqttSession.objects.filter(org=org_of(request))
     if user:
         qs = qs.filter(user__name=user)
@@ -112,9 +115,7 @@ alerts_router = Router(tags=["Alerts"])
 def list_alerts(request: HttpRequest, status: str = "active", after: str = "", limit: int = 100):
     """``status``: open, acknowledged, resolved, active (open or acknowledged, the default) or all.
     ``after`` is the ``next`` of the previous page (an alert id)."""
-    require_scope(request, Scope.MANAGE)
-    if not 1 <= limit <= 1000:
-        raise ApiError(422, "limit must be between 1 and 1000.")
+    _check_page_request(request, limit)
     org = org_of(request)
     try:
         qs = Alert.objects.filter(org=org).with_status(status)
