@@ -213,11 +213,7 @@ def authorize(data: dict) -> dict:
     topic, action = str(data.get("topic") or ""), str(data.get("action") or "")
     if match is None or action not in ("publish", "subscribe"):
         return DENY
-    user = (
-        MqttUser.objects.select_related("org")
-        .filter(org_id=match["org"], name=match["name"], enabled=True)
-        .first()
-    )
+    user = MqttUser.objects.filter(org_id=match["org"], name=match["name"], enabled=True).first()
     prefix = f"{match['org']}/"
     if user is None or not topic.startswith(prefix):
         return DENY
