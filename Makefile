@@ -11,7 +11,7 @@ TEST_DATABASE_URL ?= postgres://cloudsignal:cloudsignal@127.0.0.1:5432/cloudsign
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 PYTEST_ARGS ?=
 
-.PHONY: run test services lint clean
+.PHONY: run test services broker-deps lint clean
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -27,22 +27,26 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 
 ## make run: web (gunicorn), Celery worker and beat, and the MQTT broker as one process
 ## group; Ctrl-C stops all.
-run: $(VENV)/.runtime
+run: $(VENV)/.runtime broker-deps
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py bootstrap_demo --url http://localhost:$(PORT)/
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" DASHBOARD_URL=http://127.0.0.1:$(PORT) \
 	  $(VENV)/bin/honcho start -f Procfile -p $(PORT)
 
 ## make test: install and start PostgreSQL, Redis and Chromium if needed, then the whole suite.
-test: $(VENV)/.dev services
+test: $(VENV)/.dev services broker-deps
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
 	  $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 services:
 	bash scripts/test-services.sh
 
+# Node.js and the broker's npm packages (package-lock.json), for make run and make test.
+broker-deps:
+	bash scripts/broker-deps.sh
+
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .
 
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) var broker/node/node_modules

@@ -37,6 +37,9 @@ class Attempt:
     peer_ip: str | None
     transport: str
     proto_ver: str
+    # A live connection re-authenticating on an ACL refresh: it already counts in the
+    # org's live connections, so the connection quota does not apply to it again.
+    reauth: bool = False
 
     @classmethod
     def from_payload(cls, data: dict) -> Attempt:
@@ -46,7 +49,13 @@ class Attempt:
 
         peer = text("peerhost") or None
         return cls(
-            text("username"), text("password"), text("clientid"), peer, text("transport"), text("proto_ver")
+            text("username"),
+            text("password"),
+            text("clientid"),
+            peer,
+            text("transport"),
+            text("proto_ver"),
+            reauth=data.get("reauth") is True,
         )
 
 
@@ -158,7 +167,7 @@ def authenticate(attempt: Attempt) -> dict:
         return _refuse(org, attempt, peer_ip, "bad_secret", user=user)
     if not user.enabled:
         return _refuse(org, attempt, peer_ip, "user_disabled", user=user)
-    if loaded.live_connections >= loaded.max_connections:
+    if not attempt.reauth and loaded.live_connections >= loaded.max_connections:
         return _refuse(org, attempt, peer_ip, "connection_quota", user=user)
     now = timezone.now()
     if user.last_seen_at is None or now - user.last_seen_at > LAST_SEEN_RESOLUTION:

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install (when missing) and start what the test suite needs: PostgreSQL and Redis on
-# loopback, and Debian's Chromium for the browser tests. Idempotent: a running service is
-# left alone. Works as root (CI) or as a user with sudo.
+# loopback, Debian's Chromium for the browser tests and mosquitto's clients for the
+# broker tests. Idempotent: a running service is left alone. Works as root (CI) or as a
+# user with sudo.
 set -euo pipefail
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -11,6 +12,8 @@ missing=()
 command -v pg_ctlcluster >/dev/null 2>&1 || missing+=(postgresql)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+# Real MQTT clients of the broker tests: mosquitto_pub and mosquitto_sub.
+command -v mosquitto_sub >/dev/null 2>&1 || missing+=(mosquitto-clients)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "Installing ${missing[*]} from Debian's packages..."
   as_root apt-get update -qq

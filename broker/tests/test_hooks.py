@@ -342,25 +342,6 @@ def test_the_revocation_feed_is_a_cursor(hook, agent, org_a):
     assert hook("revocations?after=abc", method="get").status_code == 400
 
 
-def test_the_broker_log_drops_peer_resets_only():
-    import logging
-    import sys
-
-    from broker.management.commands.runbroker import drop_peer_resets
-
-    def record(error):
-        try:
-            raise error
-        except Exception:
-            return logging.LogRecord(
-                "asyncio", logging.ERROR, "", 0, "Unhandled exception", None, sys.exc_info()
-            )
-
-    assert not drop_peer_resets(record(ConnectionResetError(104, "Connection reset by peer")))
-    assert drop_peer_resets(record(RuntimeError("a real bug")))
-    assert drop_peer_resets(logging.LogRecord("asyncio", logging.WARNING, "", 0, "no exception", None, None))
-
-
 def test_concurrent_batches_leave_the_live_count_exact(transactional_db):
     from concurrent.futures import ThreadPoolExecutor
 
