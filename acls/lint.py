@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .policy import Rule, as_rule
-from .topics import covers
+from .topics import acl_covers
 
 SEVERITY_WEIGHT = {"high": 30, "medium": 10, "low": 3}
 WHOLE_NAMESPACE = {"#", "+/#"}
@@ -69,6 +69,21 @@ def lint_rules(rules: Sequence, *, owner: str = "user") -> list[Finding]:
                         "Publish rights are riskier than reads: narrow it, e.g. with %u or exact topics.",
                     )
                 )
+        if rule.permission == "allow" and _applies(rule.action, "subscribe") and topic.split("/")[-1] == "+":
+            parent = topic[: -len("+")]
+            findings.append(
+                Finding(
+                    "L010",
+                    "medium",
+                    i,
+                    f"Also grants subscribing to {parent}#: under EMQX's rules, which the broker "
+                    f"follows, a trailing + matches a subscription's # too. On EMQX that client then "
+                    f"receives every topic below {parent or 'the namespace'}; the default broker "
+                    f"delivers only the topics this ACL allows.",
+                    f"Grant the topics it needs by name, or keep it if reading all of {parent}# "
+                    f"on EMQX is acceptable.",
+                )
+            )
         earlier = _first_dominating(checked, i)
         if earlier is not None:
             previous = checked[earlier]
@@ -121,7 +136,7 @@ def _first_dominating(rules: list[Rule], i: int) -> int | None:
     rule = rules[i]
     for j in range(i):
         other = rules[j]
-        if _action_covers(other.action, rule.action) and covers(other.topic, rule.topic):
+        if _action_covers(other.action, rule.action) and acl_covers(other.topic, rule.topic):
             return j
     return None
 

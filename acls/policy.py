@@ -6,12 +6,18 @@ decision walks the topic's levels instead of the rule list: its cost does not gr
 the number of rules. Each trie node knows the smallest rule index below it, so the walk
 stops as soon as no earlier rule can be found.
 
-- PUBLISH to a topic: the first rule whose filter matches the topic decides.
-- SUBSCRIBE to a filter S: the first rule whose filter intersects S (some topic is matched
-  by both) decides; an allow must also cover S (every topic S matches), otherwise the
-  subscription is denied as broader than granted.
+The semantics are EMQX 5.8's authorization rules, which the default broker's evaluator
+(``broker/node/src/acl.js``) implements too; ``tests/test_acl_differential.py`` proves
+the two decide every generated case alike (see ``topics.acl_matches``):
 
-Django-free, so the broker plugin can import it.
+- PUBLISH to a topic: the first rule whose filter matches the topic decides.
+- SUBSCRIBE to a filter S: the first rule whose filter matches S read as a topic name
+  whose ``+`` and ``#`` levels are plain words decides. So ``deny subscribe x/secret``
+  before ``allow all x/#`` does not refuse ``x/#`` (EMQX grants it); the broker still
+  delivers no message on ``x/secret``, since each delivery is checked as a subscribe to
+  its topic name.
+- No exception for ``$`` topics: rules are relative to the org namespace, so a relative
+  ``$SYS/x`` is the ordinary topic ``<org_id>/$SYS/x``.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from .topics import InvalidTopic, covers, validate_filter, validate_topic
+from .topics import InvalidTopic, validate_filter, validate_topic
 
 PERMISSIONS = ("allow", "deny")
 ACTIONS = ("publish", "subscribe", "all")
@@ -40,8 +46,7 @@ class Rule:
 class Decision:
     """The outcome of one check: ``rule_index`` is the deciding rule, None for the default deny.
 
-    ``reason`` is ``"rule"``, ``"default"`` (nothing matched), ``"broader_than_granted"``
-    (an allow that does not cover the whole subscription) or ``"invalid"`` (not a valid
+    ``reason`` is ``"rule"``, ``"default"`` (nothing matched) or ``"invalid"`` (not a valid
     topic or filter).
     """
 
@@ -80,15 +85,17 @@ def validate_rule(rule) -> Rule:
 
 
 def expand(topic: str, *, username: str, client_id: str | None) -> str | None:
-    """The filter with placeholders replaced, or None when the rule must match nothing:
-    a value that is missing, empty, or holds '/', '+' or '#' (no injected wildcard)."""
+    """The filter with placeholders replaced (in one pass: a client id "%u" stays "%u"), or
+    None when the rule must match nothing: a value that is missing, empty, or holds '/',
+    '+' or '#' (no injected wildcard) or "${" (EMQX would render it as a placeholder of its
+    own, and the rule would then mean something else than the simulator says)."""
     if "%" not in topic:
         return topic
     values = {"%u": username, "%c": client_id}
 
     def replace(match: re.Match) -> str:
         value = values.get(match.group(0))
-        if not value or any(ch in value for ch in "/+#"):
+        if not value or any(ch in value for ch in "/+#") or "${" in value:
             raise _NoMatch
         return value
 
@@ -133,8 +140,10 @@ class _Trie:
             node.low = min(node.low, index)
         node.end = min(node.end, index)
 
-    def first_match(self, levels: list[str], dollar: bool) -> int:
-        """Smallest index of a rule whose filter matches the topic ``levels``."""
+    def first_match(self, levels: list[str]) -> int:
+        """Smallest index of a rule whose filter matches ``levels``: a topic name's, or a
+        subscription filter's read as words (its '+' and '#' levels are reached only by a
+        rule's '+' or '#', as in EMQX's ``emqx_topic:match/2`` on words)."""
         best = _NEVER
         n = len(levels)
         stack = [(self.root, 0)]
@@ -142,7 +151,7 @@ class _Trie:
             node, i = stack.pop()
             if node.low >= best:
                 continue
-            if node.hash < best and not (dollar and i == 0):
+            if node.hash < best:
                 best = node.hash
             if i == n:
                 if node.end < best:
@@ -151,52 +160,9 @@ class _Trie:
             child = node.lit.get(levels[i])
             if child is not None and child.low < best:
                 stack.append((child, i + 1))
-            if node.plus is not None and node.plus.low < best and not (dollar and i == 0):
+            if node.plus is not None and node.plus.low < best:
                 stack.append((node.plus, i + 1))
         return best
-
-    def first_intersecting(self, levels: list[str]) -> int:
-        """Smallest index of a rule whose filter intersects the filter ``levels``."""
-        best = _NEVER
-        n = len(levels)
-        s_dollar = levels[0].startswith("$")
-        stack = [(self.root, 0)]
-        while stack:
-            node, i = stack.pop()
-            if node.low >= best:
-                continue
-            if node.hash < best and not (i == 0 and s_dollar):
-                best = node.hash
-            if i == n:
-                if node.end < best:
-                    best = node.end
-                continue
-            s = levels[i]
-            if s == "#":
-                # Any rule below intersects, except $-rules against a first-level '#'.
-                best = min(best, self._low_below(node, skip_dollar=(i == 0)))
-                continue
-            if s == "+":
-                for key, child in node.lit.items():
-                    if child.low < best and not (i == 0 and key.startswith("$")):
-                        stack.append((child, i + 1))
-            else:
-                child = node.lit.get(s)
-                if child is not None and child.low < best:
-                    stack.append((child, i + 1))
-            if node.plus is not None and node.plus.low < best and not (i == 0 and s_dollar):
-                stack.append((node.plus, i + 1))
-        return best
-
-    @staticmethod
-    def _low_below(node: _Node, *, skip_dollar: bool) -> int:
-        low = min(node.end, node.hash)
-        if node.plus is not None:
-            low = min(low, node.plus.low)
-        for key, child in node.lit.items():
-            if not (skip_dollar and key.startswith("$")):
-                low = min(low, child.low)
-        return low
 
 
 class Policy:
@@ -219,26 +185,14 @@ class Policy:
 
     def decide(self, action: str, topic: str) -> Decision:
         """Decide a PUBLISH to a topic name or a SUBSCRIBE to a topic filter."""
-        if action == "publish":
-            try:
-                validate_topic(topic)
-            except InvalidTopic:
-                return INVALID
-            index = self._tries["publish"].first_match(topic.split("/"), topic.startswith("$"))
-            return DEFAULT_DENY if index == _NEVER else self._by_index[index]
-        if action == "subscribe":
-            try:
-                validate_filter(topic)
-            except InvalidTopic:
-                return INVALID
-            index = self._tries["subscribe"].first_intersecting(topic.split("/"))
-            if index == _NEVER:
-                return DEFAULT_DENY
-            decision = self._by_index[index]
-            if decision.allowed and not covers(self.expanded[index], topic):
-                return Decision(False, index, "broader_than_granted")
-            return decision
-        raise ValueError(f"Unknown action {action!r}: use publish or subscribe.")
+        if action not in self._tries:
+            raise ValueError(f"Unknown action {action!r}: use publish or subscribe.")
+        try:
+            (validate_topic if action == "publish" else validate_filter)(topic)
+        except InvalidTopic:
+            return INVALID
+        index = self._tries[action].first_match(topic.split("/"))
+        return DEFAULT_DENY if index == _NEVER else self._by_index[index]
 
 
 def compile_policy(rules: Iterable, *, username: str, client_id: str | None = None) -> Policy:

@@ -9,6 +9,11 @@ and the tests. Django-free, so the broker plugin can import it.
 - ``+`` matches exactly one level (which may be empty); ``#`` matches its parent level and
   any number of levels below; a filter whose first level is a wildcard does not match a
   topic starting with ``$``.
+
+``matches``, ``intersects`` and ``covers`` are MQTT's routing semantics (which messages a
+subscription receives). ACL rules follow EMQX 5.8's authorization semantics instead
+(``acl_matches``, ``acl_covers``): a rule is matched against the words of a topic name or
+of a subscription filter, and ``$`` topics have no exception there.
 """
 
 from __future__ import annotations
@@ -122,3 +127,33 @@ def covers(rule: str, subscription: str) -> bool:
             return False  # a literal rule level against '+' or another literal
     # The rule ended: it covers only topics of exactly its length.
     return len(s_levels) == len(r_levels)
+
+
+def acl_matches(rule_filter: str, subject: str) -> bool:
+    """Whether an ACL rule's (valid) filter matches ``subject``, a topic name or a
+    subscription filter read as words, as EMQX 5.8 decides (``emqx_topic:match/2`` on
+    words): a rule's ``+`` matches any one word (``+`` and ``#`` included), its ``#`` the
+    rest (none included), a literal only the same word; no exception for ``$``."""
+    r_levels, s_levels = rule_filter.split("/"), subject.split("/")
+    for i, r in enumerate(r_levels):
+        if r == "#":
+            return True
+        if i >= len(s_levels):
+            return False
+        if r != "+" and r != s_levels[i]:
+            return False
+    return len(r_levels) == len(s_levels)
+
+
+def acl_covers(earlier: str, later: str) -> bool:
+    """Whether every subject ``later`` acl-matches is acl-matched by ``earlier`` (both valid
+    filters): ``earlier`` is ``later`` with some levels generalised to ``+`` or a tail to ``#``."""
+    e_levels, l_levels = earlier.split("/"), later.split("/")
+    for i, e in enumerate(e_levels):
+        if e == "#":
+            return True
+        if i >= len(l_levels) or l_levels[i] == "#":
+            return False  # later reaches words (or depths) this level of earlier does not
+        if e != "+" and e != l_levels[i]:
+            return False
+    return len(e_levels) == len(l_levels)

@@ -60,12 +60,19 @@ class Attempt:
 
 
 def compiled_acl(user: LoadedUser | MqttUser, client_id: str) -> list[dict]:
-    """The user's rules with the org namespace prefixed and placeholders expanded for this
-    client, rules that match nothing left out, ending in a catch-all deny."""
-    prefix = f"{user.org_id}/"
+    """The ``acl`` of the user's authn answer for this client (see ``acl_answer``)."""
+    return acl_answer(acl_cache.rules_for(user), org_id=user.org_id, name=user.name, client_id=client_id)
+
+
+def acl_answer(rules, *, org_id: str, name: str, client_id: str) -> list[dict]:
+    """(permission, action, topic) rules as the EMQX-shaped ``acl`` a broker enforces: the
+    org namespace prefixed, placeholders expanded for this client, rules that match nothing
+    left out, ending in a catch-all deny. The broker decides on it exactly as
+    ``acls.policy`` decides on the rules (tests/test_acl_differential.py)."""
+    prefix = f"{org_id}/"
     acl = []
-    for permission, action, topic in acl_cache.rules_for(user):  # validated when cached
-        expanded = expand(topic, username=user.name, client_id=client_id or None)
+    for permission, action, topic in rules:  # validated when cached
+        expanded = expand(topic, username=name, client_id=client_id or None)
         if expanded is not None:
             acl.append({"permission": permission, "action": action, "topic": prefix + expanded})
     acl.append(CATCH_ALL_DENY)

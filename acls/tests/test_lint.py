@@ -21,7 +21,11 @@ def codes(rules, **kwargs):
         ),
         ([("allow", "subscribe", "a/b"), ("allow", "subscribe", "a/b")], [("L005", 1)]),
         ([("deny", "publish", "a/x"), ("allow", "subscribe", "a/#")], [("L008", 0)]),
-        ([("deny", "all", "a/secret"), ("allow", "all", "a/+")], []),
+        ([("deny", "all", "a/secret"), ("allow", "all", "a/+")], [("L010", 1)]),
+        # EMQX: a trailing + grants the subscription a/# too; publish rules are not affected.
+        ([("allow", "subscribe", "a/+")], [("L010", 0)]),
+        ([("allow", "publish", "a/+")], []),
+        ([("deny", "subscribe", "a/+"), ("allow", "subscribe", "a/b")], [("L004", 1)]),
         ([("allow", "subscribe", "org_abcdefghijkl/a")], [("L009", 0)]),
         ([("allow", "publish", "devices/%u/telemetry"), ("allow", "subscribe", "devices/%u/inbox")], []),
     ],

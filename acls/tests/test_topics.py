@@ -8,7 +8,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from acls.topics import InvalidTopic, covers, intersects, matches, validate_filter, validate_topic
+from acls.topics import (
+    InvalidTopic,
+    acl_covers,
+    acl_matches,
+    covers,
+    intersects,
+    matches,
+    validate_filter,
+    validate_topic,
+)
 
 
 @pytest.mark.parametrize(
@@ -148,3 +157,38 @@ def test_covers_is_sound_on_sampled_topics(rule, subscription):
 )
 def test_covers_examples(rule, subscription, expected):
     assert covers(rule, subscription) is expected
+
+
+# --- ACL semantics (EMQX 5.8: words, no '$' exception) ---------------------------------
+
+
+@pytest.mark.parametrize(
+    "rule, subject, expected",
+    [
+        ("x/#", "x/#", True),
+        ("x/test/nosub", "x/#", False),  # a literal never matches the subscription's '#'
+        ("x/+", "x/#", True),  # a rule's '+' matches the word '#'
+        ("x/+", "x/+", True),
+        ("x/a", "x/+", False),
+        ("x/#", "x", True),
+        ("#", "$SYS/x", True),
+        ("+/x", "$SYS/x", True),
+        ("a/+/c", "a//c", True),
+        ("a/b", "a/b/c", False),
+    ],
+)
+def test_acl_matches_examples(rule, subject, expected):
+    assert acl_matches(rule, subject) is expected
+
+
+@settings(max_examples=1000)
+@given(filters(), filters(), filters())
+def test_acl_covers_is_sound(earlier, later, subject):
+    if acl_covers(earlier, later) and acl_matches(later, subject):
+        assert acl_matches(earlier, subject), (earlier, later, subject)
+
+
+@settings(max_examples=500)
+@given(filters())
+def test_every_filter_acl_covers_itself(topic_filter):
+    assert acl_covers(topic_filter, topic_filter)

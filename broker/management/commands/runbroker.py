@@ -34,7 +34,9 @@ def broker_command() -> list[str]:
     if node is None:
         raise CommandError("Node.js is not installed: `apt-get install nodejs npm` (make run does it).")
     if not (BROKER_DIR / "node_modules" / "aedes").is_dir():
-        raise CommandError(f"The broker's packages are missing: run `npm ci` in {BROKER_DIR} (make run does it).")
+        raise CommandError(
+            f"The broker's packages are missing: run `npm ci` in {BROKER_DIR} (make run does it)."
+        )
     return [node, str(MAIN)]
 
 
