@@ -6,6 +6,7 @@ Every authentication is audited (success or failure, peer address, client id, tr
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -25,6 +26,9 @@ from users.services import verify_user_secret
 from users.tokens import token_if_matches
 
 USERNAME = re.compile(rf"(?P<name>[a-z0-9._-]{{1,64}})@(?P<org>{ORG_ID_PATTERN})")
+# Control characters (C0, DEL, C1) are refused in client ids, as the broker refuses them:
+# a NUL cannot even be stored in PostgreSQL text, and the others forge log and page lines.
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 CATCH_ALL_DENY = {"permission": "deny", "action": "all", "topic": "#"}
 DENY = {"result": "deny"}
 
@@ -57,6 +61,12 @@ class Attempt:
             text("proto_ver"),
             reauth=data.get("reauth") is True,
         )
+
+
+def shown(value: str) -> str:
+    """``value`` with its control characters written as ``\\xNN``: what the audit keeps of a
+    refused client id."""
+    return CONTROL.sub(lambda m: f"\\x{ord(m.group(0)):02x}", value)
 
 
 def compiled_acl(user: LoadedUser | MqttUser, client_id: str) -> list[dict]:
@@ -154,6 +164,8 @@ def authenticate(attempt: Attempt) -> dict:
     match = USERNAME.fullmatch(attempt.username)
     if match is None:
         return _refuse(None, attempt, peer_ip, "malformed_username")
+    if CONTROL.search(attempt.client_id):
+        return _refuse(match["org"], attempt, peer_ip, "bad_client_id")
     is_token = attempt.password.startswith(credentials.TOKEN_PREFIX + "_")
     parsed = credentials.parse_prefixed(attempt.password, credentials.TOKEN_PREFIX) if is_token else None
     loaded = _load(match["org"], match["name"], parsed.id if parsed else None)
@@ -187,7 +199,8 @@ def authenticate(attempt: Attempt) -> dict:
         "acl": compiled_acl(user, attempt.client_id),
     }
     if token is not None:
-        answer["expire_at"] = int(token.expires_at.timestamp())
+        # Whole seconds (EMQX's unit); tokens expire on a whole second, so this is exact.
+        answer["expire_at"] = math.ceil(token.expires_at.timestamp())
     return answer
 
 
@@ -204,7 +217,7 @@ def _audit(org: str, attempt: Attempt, peer_ip, outcome: str, reason: str, *, us
     actor = Actor(ActorType.MQTT_USER, user.pk if user else "", attempt.username[:254])
     details = {
         "reason": reason,
-        "client_id": attempt.client_id[:256],
+        "client_id": shown(attempt.client_id)[:256],
         "transport": attempt.transport[:16],
         "proto_ver": attempt.proto_ver[:8],
     }

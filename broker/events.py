@@ -19,7 +19,7 @@ from audit.services import Actor, Subject, build_event
 from orgs.models import Organization
 from users.models import MqttUser
 
-from .authn import USERNAME
+from .authn import CONTROL, USERNAME, shown
 
 HANDLED = {
     "client.connected",
@@ -109,7 +109,7 @@ class _Batch:
                 return
             details = {
                 "action": str(event.get("action") or "")[:16],
-                "topic": str(event.get("topic") or "")[:1024],
+                "topic": shown(str(event.get("topic") or ""))[:1024],
             }
             self._refusal(event, "mqtt.acl_denied", details)
         else:  # session.subscribed: accepted for EMQX compatibility, not recorded yet
@@ -122,7 +122,7 @@ class _Batch:
             return
         self.names.add(name)
         self.refusals.append(
-            (event, action, {**details, "client_id": str(event.get("clientid") or "")[:256]})
+            (event, action, {**details, "client_id": shown(str(event.get("clientid") or ""))[:256]})
         )
 
     def write(self) -> dict:
@@ -281,5 +281,7 @@ def _identity(event: dict) -> tuple[str, str, int]:
     client_id = str(event.get("clientid") or "")
     if not client_id:
         raise BadEvent("clientid is required.")
+    if CONTROL.search(client_id):
+        raise BadEvent("clientid holds a control character; brokers refuse such clients.")
     ms = _ms(event.get("connected_at"), "connected_at")
     return (str(event.get("node") or "")[:128], client_id[:256], ms)

@@ -116,7 +116,8 @@ def test_a_token_authenticates_with_expire_at(hook, agent, org_a):
     answer = _authn(hook, user.username, value)
     assert answer["result"] == "allow"
     assert answer["expire_at"] == int(token.expires_at.timestamp())
-    assert time.time() < answer["expire_at"] < time.time() + 601
+    assert token.expires_at.microsecond == 0  # a whole second: expire_at is exact
+    assert time.time() < answer["expire_at"] < time.time() + 602
 
 
 @pytest.mark.parametrize(
@@ -131,6 +132,7 @@ def test_a_token_authenticates_with_expire_at(hook, agent, org_a):
         ("garbage", None),
         ("another_users_token", "bad_token"),
         ("quota", "connection_quota"),
+        ("control_in_client_id", "bad_client_id"),
     ],
 )
 def test_refusals_say_deny_and_audit_the_reason(hook, agent, org_a, org_b, case, reason, audit_queue):
@@ -163,13 +165,26 @@ def test_refusals_say_deny_and_audit_the_reason(hook, agent, org_a, org_b, case,
         events.ingest(
             [{"event": "client.connected", "clientid": "x", "username": username, "connected_at": 1}]
         )
-    assert _authn(hook, username, password) == {"result": "deny"}
+    extra = {"clientid": "c\x00-\x1b[1m"} if case == "control_in_client_id" else {}
+    assert _authn(hook, username, password, **extra) == {"result": "deny"}
     audit_queue.drain_all()
     failures = AuditEvent.objects.filter(action="auth.failure")
+    if extra:
+        assert failures.get().details["client_id"] == "c\\x00-\\x1b[1m"  # shown, storable
     if reason is None:
         assert not failures.exists()  # no org of ours to audit it in
     else:
         assert failures.get().details["reason"] == reason
+
+
+def test_a_reauthentication_of_a_live_connection_is_not_refused_by_the_quota(hook, agent, org_a):
+    user, secret = agent
+    org_a.org.max_connections = 1
+    org_a.org.save()
+    events.ingest([_connected(user)])  # the connection itself: the org is at its quota
+    assert _authn(hook, user.username, secret) == {"result": "deny"}
+    assert _authn(hook, user.username, secret, reauth=True)["result"] == "allow"
+    assert _authn(hook, user.username, secret, reauth="true") == {"result": "deny"}  # only a JSON true
 
 
 def test_emqx_default_body_and_string_placeholders_are_accepted(hook, agent):
@@ -314,6 +329,24 @@ def test_refused_connects_and_acl_denials_are_audited(hook, agent):
         "mqtt.connect_refused",
         "mqtt.acl_denied",
     }
+
+
+def test_control_characters_never_reach_the_database(hook, agent):
+    user, _ = agent
+    refused = hook("events", [_connected(user, clientid="a\x00b")])
+    assert refused.status_code == 422 and "control character" in refused.json()["detail"]
+    assert not MqttSession.objects.exists()
+    denial = {
+        "event": "client.check_authz_complete",
+        "clientid": "c\x07",
+        "username": user.username,
+        "topic": "x/\x00",
+        "action": "publish",
+        "result": "deny",
+    }
+    assert hook("events", [denial]).status_code == 200
+    details = AuditEvent.objects.get(action="mqtt.acl_denied").details
+    assert (details["client_id"], details["topic"]) == ("c\\x07", "x/\\x00")
 
 
 def test_the_revocation_feed_is_a_cursor(hook, agent, org_a):

@@ -26,9 +26,10 @@ def free_port() -> int:
 
 
 class BrokerProcess:
-    def __init__(self, dashboard_url: str):
+    def __init__(self, dashboard_url: str, *, node: str = "aedes@test", redis: str = ""):
         self.ports = {"mqtt": free_port(), "mqtts": free_port(), "wss": free_port()}
         self.ca = str(settings.VAR_DIR / "tls" / "ca.pem")
+        self.node = node
         self.process = subprocess.Popen(
             [
                 sys.executable,
@@ -42,6 +43,10 @@ class BrokerProcess:
                 f"127.0.0.1:{self.ports['mqtts']}",
                 "--wss",
                 f"127.0.0.1:{self.ports['wss']}",
+                "--node",
+                node,
+                "--redis",
+                redis,
             ],
             cwd=ROOT,
             env={k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
@@ -88,21 +93,40 @@ class Client:
     """A paho-mqtt client that records what happens to it."""
 
     def __init__(
-        self, broker: BrokerProcess, username: str, password: str, *, client_id: str, transport: str = "mqtt"
+        self,
+        broker: BrokerProcess,
+        username: str,
+        password: str,
+        *,
+        client_id: str,
+        transport: str = "mqtt",
+        protocol=mqtt.MQTTv311,
+        clean: bool = True,
+        will: tuple | None = None,  # (topic, payload, qos, retain)
+        keepalive: int = 30,
     ):
         self.messages: list[tuple[str, bytes]] = []
+        self.received: list = []  # the MQTTMessage objects: qos, retain, dup
         self.connected = threading.Event()
         self.disconnected = threading.Event()
         self.subscribed = threading.Event()
         self.connect_rc = None
+        self.session_present = None
         self.granted: list = []
+        self.keepalive = keepalive
         ws = transport == "wss"
+        options = {} if protocol == mqtt.MQTTv5 else {"clean_session": clean}
         self.client = mqtt.Client(
             mqtt.CallbackAPIVersion.VERSION2,
             client_id=client_id,
             transport="websockets" if ws else "tcp",
-            protocol=mqtt.MQTTv311,
+            protocol=protocol,
+            reconnect_on_failure=False,
+            **options,
         )
+        if will is not None:
+            topic, payload, qos, retain = will
+            self.client.will_set(topic, payload, qos=qos, retain=retain)
         if ws:
             self.client.ws_set_options(path="/")
         if transport in ("mqtts", "wss"):
@@ -110,12 +134,17 @@ class Client:
         self.client.username_pw_set(username, password)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = lambda c, u, flags, rc, props=None: self.disconnected.set()
-        self.client.on_message = lambda c, u, msg: self.messages.append((msg.topic, msg.payload))
+        self.client.on_message = self._on_message
         self.client.on_subscribe = self._on_subscribe
         self.port = broker.ports[transport]
 
+    def _on_message(self, client, userdata, msg):
+        self.messages.append((msg.topic, msg.payload))
+        self.received.append(msg)
+
     def _on_connect(self, client, userdata, flags, rc, properties=None):
         self.connect_rc = rc
+        self.session_present = getattr(flags, "session_present", None)
         self.connected.set()
 
     def _on_subscribe(self, client, userdata, mid, reason_codes, properties=None):
@@ -124,19 +153,26 @@ class Client:
 
     def connect(self, timeout: float = 10) -> bool:
         """True when the broker accepted the connection."""
-        self.client.connect("localhost", self.port, keepalive=30)
+        self.client.connect("localhost", self.port, keepalive=self.keepalive)
         self.client.loop_start()
-        assert self.connected.wait(timeout) or self.disconnected.wait(0), "no CONNACK"
+        assert self.connected.wait(timeout) or self.disconnected.wait(timeout), "no CONNACK"
         return self.connect_rc is not None and not self.connect_rc.is_failure
 
-    def subscribe(self, topic: str) -> list[int]:
+    def subscribe(self, topic: str, qos: int = 1) -> list[int]:
         self.subscribed.clear()
-        self.client.subscribe(topic, qos=1)
+        self.client.subscribe(topic, qos=qos)
         assert self.subscribed.wait(10)
         return self.granted
 
-    def publish(self, topic: str, payload: bytes = b"x") -> None:
-        self.client.publish(topic, payload, qos=1).wait_for_publish(10)
+    def publish(self, topic: str, payload: bytes = b"x", qos: int = 1, retain: bool = False) -> None:
+        info = self.client.publish(topic, payload, qos=qos, retain=retain)
+        if qos:
+            info.wait_for_publish(10)
+
+    def drop(self) -> None:
+        """Lose the connection without a DISCONNECT (the broker then publishes the will)."""
+        self.client.loop_stop()
+        self.client.socket().close()
 
     def close(self) -> None:
         self.client.loop_stop()
@@ -150,3 +186,36 @@ def wait_until(condition, timeout: float = 5.0) -> float:
             raise AssertionError(f"not within {timeout} s")
         time.sleep(0.05)
     return time.monotonic() - started
+
+
+def mqttjs(
+    broker: BrokerProcess, username: str, password: str, *, client_id: str, transport: str = "wss", **options
+):
+    """Run MQTT.js (broker/node/tools/mqttjs_probe.js) once; the JSON events it printed."""
+    import json
+
+    scheme = {"mqtt": "mqtt", "mqtts": "mqtts", "wss": "wss"}[transport]
+    args = {
+        "url": f"{scheme}://localhost:{broker.ports[transport]}/",
+        "username": username,
+        "password": password,
+        "clientId": client_id,
+        "ca": broker.ca if transport != "mqtt" else None,
+        **options,
+    }
+    result = subprocess.run(
+        ["node", str(ROOT / "broker" / "node" / "tools" / "mqttjs_probe.js"), json.dumps(args)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    return [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+
+
+def mosquitto(tool: str, broker: BrokerProcess, username: str, password: str, *args: str, transport="mqtt"):
+    """Run Debian's mosquitto_sub or mosquitto_pub against the broker: (exit code, output)."""
+    command = [tool, "-h", "localhost", "-p", str(broker.ports[transport]), "-u", username, "-P", password]
+    if transport == "mqtts":
+        command += ["--cafile", broker.ca]
+    result = subprocess.run([*command, *args], capture_output=True, text=True, timeout=30)
+    return result.returncode, result.stdout + result.stderr

@@ -14,6 +14,7 @@ import { randomUUID } from 'node:crypto'
 import { Acl, InvalidAcl } from './acl.js'
 
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/ // eslint-disable-line no-control-regex
+const CONTROL_ALL = new RegExp(CONTROL.source, 'g')
 const MAX_BATCH = 500
 const MAX_BUFFERED = 100_000
 // Revocations that end the credential: the will is not published (the client no longer
@@ -31,6 +32,11 @@ function refusal (code, message) {
 function normalIp (address) {
   if (!address) return ''
   return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address
+}
+
+// What the audit keeps of a refused client id or username: control characters as \xNN.
+function shown (value) {
+  return value.replace(CONTROL_ALL, (c) => '\\x' + c.charCodeAt(0).toString(16).padStart(2, '0'))
 }
 
 function peerOf (conn) {
@@ -304,8 +310,8 @@ export class Enforcer {
     this.emit({
       event: 'client.connack',
       node: this.node,
-      clientid: cs.clientId,
-      username,
+      clientid: shown(cs.clientId),
+      username: shown(username),
       peername: peername(cs.peer),
       proto_ver: cs.protoVer,
       transport: cs.transport,
@@ -418,6 +424,14 @@ export class Enforcer {
   // --- Loops --------------------------------------------------------------------------------
 
   start () {
+    // [MQTT-3.3.1-1]: a QoS 1/2 PUBLISH sent again after a reconnect (it has the packet id
+    // it was first sent with) carries DUP; aedes re-sends it without. Needs the persistence,
+    // which aedes sets up in listen().
+    const persistence = this.broker.persistence
+    const outgoingStream = persistence.outgoingStream.bind(persistence)
+    persistence.outgoingStream = (client) =>
+      outgoingStream(client).map((packet) => (packet.messageId ? { ...packet, dup: true } : packet))
+
     // Each loop backs off while the dashboard is down, logging the first failure, every
     // twentieth after it and the recovery, so an outage does not flood the console.
     const loop = (name, fn, ms) => {
