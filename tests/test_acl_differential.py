@@ -115,11 +115,14 @@ def test_the_policy_and_the_broker_evaluator_decide_100000_cases_alike():
     got = [line.split(",") for line in result.stdout.splitlines()]
     assert len(got) == len(expected)
     disagreements = [
-        (case, mine, theirs) for case, mine, theirs in zip(cases, expected, got, strict=True) if mine != theirs
+        (case, mine, theirs)
+        for case, mine, theirs in zip(cases, expected, got, strict=True)
+        if mine != theirs
     ]
     total = sum(len(d) for d in expected)
     assert total == CASES
-    assert disagreements == [], f"{len(disagreements)} of {len(cases)} ACLs disagree; first: {disagreements[:3]}"
+    first = disagreements[:3]
+    assert disagreements == [], f"{len(disagreements)} of {len(cases)} ACLs disagree; first: {first}"
     # The cases exercise both outcomes and every kind of decision.
     flat = [d for decisions in expected for d in decisions]
     assert sum(d.startswith("+") for d in flat) > CASES // 10
