@@ -62,6 +62,7 @@ class SessionOut(Schema):
     connected_at: datetime
     disconnected_at: datetime | None
     disconnect_reason: str
+    node: str = Field(description="The broker node the client was connected to")
 
 
 class SessionPageOut(Schema):

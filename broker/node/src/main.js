@@ -19,13 +19,13 @@ import { logger } from './log.js'
 async function clusterParts (url, log) {
   const { default: Redis } = await import('ioredis')
   const { default: mqemitterRedis } = await import('mqemitter-redis')
-  const { default: RedisPersistence } = await import('aedes-persistence-redis/asyncPersistence.js')
+  const { ClusterPersistence } = await import('./persistence.js')
   const onError = (what) => (error) => log.warning(`${what}: ${error.message}`)
   const redis = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 2 })
   redis.on('error', onError('redis'))
   const mq = mqemitterRedis({ connectionString: url })
   mq.on('error', onError('redis emitter'))
-  const persistence = new RedisPersistence({ conn: new Redis(url) })
+  const persistence = new ClusterPersistence({ conn: new Redis(url) })
   return { redis, mq, persistence }
 }
 
