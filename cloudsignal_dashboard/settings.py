@@ -81,9 +81,22 @@ if PRODUCTION and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must be set in production, e.g. dashboard.example.com")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
-# Public MQTT endpoints shown to admins in the Overview and in connection snippets.
-MQTT_PUBLIC_TLS_URL = env.str("MQTT_PUBLIC_TLS_URL", default="mqtts://localhost:8883")
-MQTT_PUBLIC_WSS_URL = env.str("MQTT_PUBLIC_WSS_URL", default="wss://localhost:18885/")
+
+def _bound_port(variable: str, default: int) -> int:
+    """The port of a broker listener variable (MQTTS_BIND=0.0.0.0:8883), as runbroker reads it."""
+    bind = env.str(variable, default="")
+    port = bind.rpartition(":")[2]
+    return int(port) if port.isdigit() else default
+
+
+# Public MQTT endpoints shown to admins in the Overview and in connection snippets; by
+# default the ports the broker of this configuration listens on (MQTTS_BIND, WSS_BIND).
+MQTT_PUBLIC_TLS_URL = env.str(
+    "MQTT_PUBLIC_TLS_URL", default=f"mqtts://localhost:{_bound_port('MQTTS_BIND', 8883)}"
+)
+MQTT_PUBLIC_WSS_URL = env.str(
+    "MQTT_PUBLIC_WSS_URL", default=f"wss://localhost:{_bound_port('WSS_BIND', 18885)}/"
+)
 
 # Shortest lifetime a temporary token may be minted with, in seconds.
 TOKEN_MIN_TTL = env.int("TOKEN_MIN_TTL", default=60)

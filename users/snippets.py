@@ -1,4 +1,5 @@
-"""Ready-to-paste connection snippets for a freshly revealed credential."""
+"""Ready-to-paste connection snippets for a freshly revealed credential: each runs as
+printed (tests/e2e/test_snippets.py runs them against the broker)."""
 
 from __future__ import annotations
 
@@ -14,10 +15,15 @@ def _host_port(url: str, default_port: int) -> tuple[str, int]:
     return parts.hostname or "localhost", parts.port or default_port
 
 
+def snippet_topic(user: MqttUser) -> str:
+    """The topic the snippets publish to (relative to the org namespace)."""
+    return f"{user.name}/hello"
+
+
 def connection_snippets(user: MqttUser, secret: str) -> list[dict]:
     """mosquitto_pub and paho-mqtt over TLS with the secret; MQTT.js over WSS with a token."""
     host, port = _host_port(settings.MQTT_PUBLIC_TLS_URL, 8883)
-    topic = f"{user.org_id}/{user.name}/hello"
+    topic = f"{user.org_id}/{snippet_topic(user)}"
     return [
         {
             "title": "mosquitto_pub over TLS",
@@ -37,8 +43,10 @@ def connection_snippets(user: MqttUser, secret: str) -> list[dict]:
                 f'client.username_pw_set("{user.username}", "{secret}")\n'
                 'client.tls_set(ca_certs="ca.pem")\n'
                 f'client.connect("{host}", {port})\n'
-                f'client.publish("{topic}", "hello", qos=1).wait_for_publish()\n'
-                "client.disconnect()"
+                "client.loop_start()  # the network loop: without it nothing is sent\n"
+                f'client.publish("{topic}", "hello", qos=1).wait_for_publish(timeout=10)\n'
+                "client.disconnect()\n"
+                "client.loop_stop()"
             ),
         },
         {
@@ -57,3 +65,18 @@ def connection_snippets(user: MqttUser, secret: str) -> list[dict]:
             ),
         },
     ]
+
+
+def snippet_acl_note(user: MqttUser) -> str:
+    """What to say when the user's ACL does not allow what the snippets do ("" when it does):
+    the broker acknowledges a denied PUBLISH and drops it, so the snippet would seem to work."""
+    from acls.services import compile_user_policy  # acls builds on users
+
+    policy, _ = compile_user_policy(user, client_id=f"{user.name}-1")
+    if policy.decide("publish", snippet_topic(user)).allowed:
+        return ""
+    return (
+        f"{user.username} may not publish to {snippet_topic(user)} yet: its ACL does not allow it, so "
+        "the broker acknowledges the message and drops it (the audit log records the denial). Grant "
+        "the topics it needs under its ACL tab, e.g. allow publish %u/#."
+    )

@@ -44,12 +44,6 @@ def allowed_ttl_message(org: Organization) -> str:
 
 
 @transaction.atomic
-def _whole_second(at: datetime) -> datetime:
-    """``at`` rounded up to a whole second: brokers take ``expire_at`` in Unix seconds (EMQX's
-    format), so a whole-second expiry ends the session exactly when the token ends."""
-    return at if at.microsecond == 0 else at.replace(microsecond=0) + timedelta(seconds=1)
-
-
 def token_mint(
     *,
     org: Organization,
@@ -71,7 +65,9 @@ def token_mint(
     if len(label) > 100:
         raise ValidationError({"label": "Keep the label under 100 characters."})
     value = credentials.new_prefixed(credentials.TOKEN_PREFIX)
-    now = timezone.now()
+    # A whole second: brokers take expire_at in Unix seconds (EMQX's format), so a session
+    # then ends exactly when its token does.
+    now = timezone.now().replace(microsecond=0)
     token = TempToken.objects.create(
         id=value.id,
         org=org,
@@ -79,7 +75,7 @@ def token_mint(
         label=label,
         secret_digest=credentials.digest(value.secret),
         created_at=now,
-        expires_at=_whole_second(now + timedelta(seconds=ttl)),
+        expires_at=now + timedelta(seconds=ttl),
         minted_by_type=actor.type,
         minted_by_id=actor.id,
         minted_by_label=actor.label,

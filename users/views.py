@@ -21,7 +21,7 @@ from . import services, tokens
 from .forms import DescriptionForm, RotateForm, TokenFilterForm, TokenMintForm, UserCreateForm, UserFilterForm
 from .models import MqttUser, TempToken
 from .selectors import filter_users
-from .snippets import connection_snippets
+from .snippets import connection_snippets, snippet_acl_note
 
 PAGE_SIZE = 25
 USER_TABS = ("overview", "acl", "sessions", "audit")
@@ -76,6 +76,7 @@ def _reveal(request: HttpRequest, user: MqttUser, secret: str, *, created: bool)
         "secret": secret,
         "created": created,
         "snippets": connection_snippets(user, secret),
+        "acl_note": snippet_acl_note(user),
         "detail_url": detail,
     }
     return render_secret(request, "users/reveal.html", context, push_url=detail)

@@ -29,9 +29,19 @@ async function clusterParts (url, log) {
   return { redis, mq, persistence }
 }
 
+// For bench/broker_throughput.py only: aedes as it comes, every client and message allowed,
+// to measure what the enforcement costs. Refused unless every listener is on loopback.
+function benchWithoutHooks (env) {
+  if (env.BROKER_BENCH_NO_HOOKS !== '1') return false
+  const binds = [env.MQTT_BIND, env.MQTTS_BIND, env.WSS_BIND].filter((b) => b && b !== 'off')
+  if (!binds.every((b) => b.startsWith('127.0.0.1:'))) throw new Error('BROKER_BENCH_NO_HOOKS needs loopback listeners only')
+  return true
+}
+
 export async function start (env = process.env) {
   const log = logger(env.LOG_LEVEL)
   const node = env.MQTT_NODE || `aedes@${os.hostname()}`
+  const open = benchWithoutHooks(env)
   const cluster = env.BROKER_REDIS_URL ? await clusterParts(env.BROKER_REDIS_URL, log) : null
   const broker = new Aedes({
     id: node,
@@ -40,21 +50,27 @@ export async function start (env = process.env) {
     heartbeatInterval: 5000
   })
   const dashboard = new Dashboard({ url: env.DASHBOARD_URL || 'http://127.0.0.1:8000', secret: env.BROKER_HOOK_SECRET || '' })
-  const enforcer = new Enforcer({
-    broker,
-    dashboard,
-    clientIds: new ClientIds(cluster ? cluster.redis : null),
-    node,
-    log,
-    pollMs: Number(env.BROKER_POLL_MS || 250)
-  })
+  const enforcer = open
+    ? null
+    : new Enforcer({
+      broker,
+      dashboard,
+      clientIds: new ClientIds(cluster ? cluster.redis : null),
+      node,
+      log,
+      pollMs: Number(env.BROKER_POLL_MS || 250)
+    })
   await broker.listen()
-  try {
-    await enforcer.startCursor()
-  } catch (error) {
-    log.warning(`dashboard unreachable at start (${error.message}): refusing clients until it answers`)
+  if (enforcer) {
+    try {
+      await enforcer.startCursor()
+    } catch (error) {
+      log.warning(`dashboard unreachable at start (${error.message}): refusing clients until it answers`)
+    }
+    enforcer.start()
+  } else {
+    log.warning('BENCHMARK MODE: no authentication, no ACL, no events')
   }
-  enforcer.start()
   const listeners = await listen(broker, {
     mqtt: env.MQTT_BIND ?? '127.0.0.1:1883',
     mqtts: env.MQTTS_BIND ?? '0.0.0.0:8883',
@@ -72,7 +88,7 @@ export async function start (env = process.env) {
     stopping = (async () => {
       for (const { server } of listeners) server.close()
       await new Promise((resolve) => broker.close(resolve)) // closes clients: their events are queued
-      await enforcer.stop()
+      if (enforcer) await enforcer.stop()
       dashboard.close()
       if (cluster) cluster.redis.disconnect()
     })()

@@ -1,0 +1,47 @@
+"""The connection snippets a new user's page shows run as printed, against the real broker
+(in a folder holding the ca.pem they name), and say so when the ACL would drop their message."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from acls.services import user_acl_save
+from audit.services import Actor
+from users.services import user_create
+from users.snippets import connection_snippets, snippet_acl_note
+
+from .conftest import Client, wait_until
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+ACTOR = Actor.system()
+
+
+def test_the_mosquitto_and_paho_snippets_run_as_printed(broker, org_a, settings, tmp_path):
+    settings.MQTT_PUBLIC_TLS_URL = f"mqtts://localhost:{broker.ports['mqtts']}"
+    user, secret = user_create(org=org_a.org, name="backend", actor=ACTOR)
+    assert snippet_acl_note(user)  # nothing granted yet: the page says the message would be dropped
+    rules = [{"permission": "allow", "action": "all", "topic": "%u/#"}]
+    user_acl_save(user=user, rules=rules, rule_sets=[], revision=0, actor=ACTOR)
+    assert snippet_acl_note(user) == ""
+    shutil.copy(broker.ca, tmp_path / "ca.pem")
+    snippets = {s["language"]: s["code"] for s in connection_snippets(user, secret)}
+    listener = Client(broker, user.username, secret, client_id="listener")
+    try:
+        assert listener.connect() and listener.subscribe(f"{org_a.org.id}/backend/hello") == [1]
+        shell = subprocess.run(
+            ["bash", "-c", snippets["shell"]], cwd=tmp_path, timeout=30, capture_output=True
+        )
+        assert shell.returncode == 0, shell.stderr
+        wait_until(lambda: len(listener.messages) == 1)
+        python = subprocess.run(
+            [sys.executable, "-c", snippets["python"]], cwd=tmp_path, timeout=30, capture_output=True
+        )
+        assert python.returncode == 0, python.stderr
+        wait_until(lambda: len(listener.messages) == 2)
+        assert listener.messages == [(f"{org_a.org.id}/backend/hello", b"hello")] * 2
+    finally:
+        listener.close()
