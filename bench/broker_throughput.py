@@ -85,7 +85,7 @@ def load(port: int, username: str, password: str, prefix: str, args) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seconds", type=float, default=5)
     parser.add_argument("--publishers", type=int, default=4)
     parser.add_argument("--subscribers", type=int, default=2)

@@ -18,6 +18,11 @@
 // walk stops as soon as no earlier rule can be found.
 
 const NEVER = Number.MAX_SAFE_INTEGER
+// Decisions remembered per connection and action: a device publishes to a handful of topics
+// and receives on a handful, so most checks are one map lookup. Small, so 100,000
+// connections cost little memory; cleared when full (a subscriber to a busy wildcard simply
+// decides afresh).
+const CACHE_SIZE = 32
 const ACTIONS = ['publish', 'subscribe']
 const MAX_TOPIC_BYTES = 65535
 
@@ -144,6 +149,8 @@ class Acl {
     this.conditional = this.rules.some(r => r.qos !== undefined || (r.retain !== undefined && r.retain !== 'all'))
     this.tries = { publish: new Trie(), subscribe: new Trie() }
     this.eq = { publish: new Map(), subscribe: new Map() }
+    this.decisions = this.rules.map((rule, index) => Object.freeze({ allowed: rule.permission === 'allow', index }))
+    this.cache = { publish: new Map(), subscribe: new Map() }
     this.rules.forEach((rule, index) => {
       for (const action of ACTIONS) {
         if (rule.action !== action && rule.action !== 'all') continue
@@ -159,10 +166,21 @@ class Acl {
   // {allowed, index}: index is the deciding rule, -1 for the default deny or an invalid topic.
   decide (action, topic, qos = 0, retain = false) {
     if (action !== 'publish' && action !== 'subscribe') throw new Error(`unknown action ${action}`)
-    if (!validFilter(topic, action === 'publish')) return DENIED
-    const index = this.conditional ? this._loop(action, topic, qos, retain) : this._indexed(action, topic)
-    if (index === NEVER) return DENIED
-    return { allowed: this.rules[index].permission === 'allow', index }
+    if (this.conditional) {
+      if (!validFilter(topic, action === 'publish')) return DENIED
+      const index = this._loop(action, topic, qos, retain)
+      return index === NEVER ? DENIED : this.decisions[index]
+    }
+    const cache = this.cache[action]
+    let decision = cache.get(topic)
+    if (decision === undefined) {
+      if (!validFilter(topic, action === 'publish')) return DENIED
+      const index = this._indexed(action, topic)
+      decision = index === NEVER ? DENIED : this.decisions[index]
+      if (cache.size >= CACHE_SIZE) cache.clear()
+      cache.set(topic, decision)
+    }
+    return decision
   }
 
   _indexed (action, topic) {
