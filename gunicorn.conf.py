@@ -8,3 +8,5 @@ timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 accesslog = "-"
 # Only the proxy in front of us may tell us the client's address and scheme.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# The broker's revocation poll (four a second per broker node) is not access-logged.
+logger_class = "cloudsignal_dashboard.gunicorn_logging.AccessLogger"

@@ -1,7 +1,7 @@
 """Broker events per second through POST /broker/v1/events into PostgreSQL.
 
 Starts gunicorn with the production settings and posts batches of EMQX-shaped events the
-way a broker does (the embedded one sends a batch every 0.5 s; EMQX's webhook batches
+way a broker does (the default broker sends a batch every 0.5 s; EMQX's webhook batches
 too): each connection's client.connected and, a batch later, its client.disconnected, with
 1 % ACL denials (audited, hash-chained). Several posters keep the server busy; every event
 is checked in the database afterwards.

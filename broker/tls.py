@@ -1,4 +1,4 @@
-"""A development CA and server certificate for the embedded broker's TLS listeners.
+"""A development CA and server certificate for the default broker's TLS listeners.
 
 Made on first run under var/tls/ with the `cryptography` package; clients trust ca.pem.
 Production brokers use certificates of their own (runbroker --certfile/--keyfile).
