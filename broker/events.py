@@ -111,6 +111,10 @@ class _Batch:
                 "action": str(event.get("action") or "")[:16],
                 "topic": shown(str(event.get("topic") or ""))[:1024],
             }
+            suppressed = event.get("suppressed")
+            if isinstance(suppressed, int) and not isinstance(suppressed, bool) and suppressed > 0:
+                # Denials of this connection the broker counted instead of sending one by one.
+                details["suppressed"] = suppressed
             self._refusal(event, "mqtt.acl_denied", details)
         else:  # session.subscribed: accepted for EMQX compatibility, not recorded yet
             self.counts["ignored"] += 1

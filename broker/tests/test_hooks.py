@@ -331,6 +331,20 @@ def test_refused_connects_and_acl_denials_are_audited(hook, agent):
     }
 
 
+def test_a_denial_says_how_many_the_broker_left_out_before_it(hook, agent):
+    user, _ = agent
+    denial = {
+        "event": "client.check_authz_complete",
+        "clientid": "c",
+        "username": user.username,
+        "topic": "x",
+        "action": "publish",
+        "result": "deny",
+    }
+    hook("events", [{**denial, "suppressed": 40}, {**denial, "suppressed": "lots"}, denial])
+    assert [e.details.get("suppressed") for e in AuditEvent.objects.order_by("seq")] == [40, None, None]
+
+
 def test_control_characters_never_reach_the_database(hook, agent):
     user, _ = agent
     refused = hook("events", [_connected(user, clientid="a\x00b")])

@@ -251,3 +251,32 @@ def test_a_client_id_placeholder_expands_once(broker, org_a):
         wait_until(lambda: client.messages == [(f"{org}/devices/%u/t", b"own")])
     finally:
         client.close()
+
+
+def test_a_client_looping_outside_its_acl_cannot_flood_the_audit_log(
+    live_server, victim, org_a, monkeypatch, settings
+):
+    from audit import writer
+
+    from .conftest import BrokerProcess
+
+    monkeypatch.setenv("BROKER_DENIAL_WINDOW_MS", "3000")
+    settings.AUDIT_DRAIN_THREAD = True
+    broker = BrokerProcess(live_server.url)
+    user, secret = victim
+    flood = Client(broker, user.username, secret, client_id="flood")
+    try:
+        assert flood.connect()
+        for n in range(100):
+            flood.publish(f"{org_a.org.id}/not-granted/{n}", b"x", qos=0)
+        denied = AuditEvent.objects.filter(action="mqtt.acl_denied")
+        wait_until(lambda: denied.count() == 60)
+        time.sleep(3.5)  # the window ends: the next denial says how many were left out
+        flood.publish(f"{org_a.org.id}/not-granted/last", b"x", qos=0)
+        wait_until(lambda: denied.count() == 61)
+        assert denied.order_by("-seq").first().details["suppressed"] == 40
+        assert not flood.disconnected.is_set()
+    finally:
+        flood.close()
+        writer.stop_drainer()
+        broker.stop()

@@ -16,6 +16,10 @@ import { Acl, InvalidAcl } from './acl.js'
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/ // eslint-disable-line no-control-regex
 const CONTROL_ALL = new RegExp(CONTROL.source, 'g')
 const MAX_BATCH = 500
+// Denials a connection may have audited one by one per minute (denialWindowMs): a client
+// publishing outside its ACL in a loop must not flood the org's audit log. Beyond it they are
+// counted, and the next recorded denial says how many were left out.
+const DENIALS_PER_MINUTE = 60
 const MAX_BUFFERED = 100_000
 // Revocations that end the credential: the will is not published (the client no longer
 // holds the right to speak). An admin's Disconnect is an ordinary server close: it is.
@@ -58,7 +62,7 @@ function tokenIdOf (password) {
 let pending = 0
 
 export class Enforcer {
-  constructor ({ broker, dashboard, clientIds, node, log, pollMs = 250, flushMs = 500 }) {
+  constructor ({ broker, dashboard, clientIds, node, log, pollMs = 250, flushMs = 500, denialWindowMs = 60_000 }) {
     this.broker = broker
     this.dashboard = dashboard
     this.clientIds = clientIds
@@ -66,6 +70,7 @@ export class Enforcer {
     this.log = log
     this.pollMs = pollMs
     this.flushMs = flushMs
+    this.denialWindowMs = denialWindowMs
     this.cursor = null
     this.outbox = []
     this.droppedEvents = 0
@@ -301,7 +306,21 @@ export class Enforcer {
   }
 
   denied (client, action, topic) {
-    this.emit(this.event('client.check_authz_complete', client, { action, topic, result: 'deny' }))
+    const cs = client.cs
+    const now = Date.now()
+    if (!cs.denials || now - cs.denials.since >= this.denialWindowMs) {
+      cs.denials = { since: now, count: 0, suppressed: cs.denials ? cs.denials.suppressed : 0 }
+    }
+    if (++cs.denials.count > DENIALS_PER_MINUTE) {
+      cs.denials.suppressed++
+      return
+    }
+    const extra = { action, topic, result: 'deny' }
+    if (cs.denials.suppressed > 0) {
+      extra.suppressed = cs.denials.suppressed
+      cs.denials.suppressed = 0
+    }
+    this.emit(this.event('client.check_authz_complete', client, extra))
   }
 
   refused (client, username, why) {

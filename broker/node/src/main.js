@@ -58,7 +58,8 @@ export async function start (env = process.env) {
       clientIds: new ClientIds(cluster ? cluster.redis : null),
       node,
       log,
-      pollMs: Number(env.BROKER_POLL_MS || 250)
+      pollMs: Number(env.BROKER_POLL_MS || 250),
+      denialWindowMs: Number(env.BROKER_DENIAL_WINDOW_MS || 60_000)
     })
   await broker.listen()
   if (enforcer) {
