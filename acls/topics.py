@@ -74,19 +74,11 @@ def is_wildcard(level: str) -> bool:
 
 
 def matches(topic_filter: str, topic: str) -> bool:
-    """Whether the (valid) filter matches the (valid) topic name."""
-    f_levels = topic_filter.split("/")
-    t_levels = topic.split("/")
-    if topic.startswith("$") and is_wildcard(f_levels[0]):
+    """Whether the (valid) filter matches the (valid) topic name, as MQTT routes messages:
+    the ACL's word matching, except that a leading wildcard never reaches a '$' topic."""
+    if topic.startswith("$") and is_wildcard(topic_filter.split("/", 1)[0]):
         return False
-    for i, f_level in enumerate(f_levels):
-        if f_level == "#":
-            return True  # the remaining levels, including none (the parent)
-        if i >= len(t_levels):
-            return False
-        if f_level != "+" and f_level != t_levels[i]:
-            return False
-    return len(f_levels) == len(t_levels)
+    return acl_matches(topic_filter, topic)
 
 
 def intersects(a: str, b: str) -> bool:

@@ -116,3 +116,24 @@ def start_dashboard(port: int):
         finally:
             for process in [server, *workers]:
                 _stop(process)
+
+
+@contextmanager
+def start_broker(dashboard_port: int | None, mqtt_port: int, **env: str):
+    """`manage.py runbroker` with only its plain MQTT listener, on 127.0.0.1:mqtt_port, in
+    front of the dashboard on dashboard_port (None: no dashboard, for BROKER_BENCH_NO_HOOKS=1)."""
+    url = f"http://127.0.0.1:{dashboard_port or 9}"
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "runbroker", "--dashboard-url", url, "--mqtt", f"127.0.0.1:{mqtt_port}"]
+        + ["--mqtts", "off", "--wss", "off"],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_port(mqtt_port)
+        yield
+    finally:
+        _stop(process)

@@ -20,14 +20,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import signal
 import statistics
 import subprocess
-import sys
-from contextlib import contextmanager
 
-from _stack import ROOT, free_port, start_dashboard, wait_port  # noqa: I001
+from _stack import ROOT, free_port, start_broker, start_dashboard  # noqa: I001
 
 from acls.services import user_acl_save  # noqa: E402
 from audit import retention  # noqa: E402
@@ -35,29 +31,6 @@ from audit import writer as audit_writer  # noqa: E402
 from audit.services import Actor  # noqa: E402
 from orgs.models import Organization  # noqa: E402
 from users.services import user_create  # noqa: E402
-
-
-@contextmanager
-def broker(web_port: int | None, mqtt_port: int):
-    env = os.environ.copy()
-    if web_port is None:
-        env["BROKER_BENCH_NO_HOOKS"] = "1"
-    url = f"http://127.0.0.1:{web_port or 9}"
-    process = subprocess.Popen(
-        [sys.executable, "manage.py", "runbroker", "--dashboard-url", url, "--mqtt", f"127.0.0.1:{mqtt_port}"]
-        + ["--mqtts", "off", "--wss", "off"],
-        cwd=ROOT,
-        env=env,
-        start_new_session=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_port(mqtt_port)
-        yield
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=30)
 
 
 def load(port: int, username: str, password: str, prefix: str, args) -> dict:
@@ -108,7 +81,9 @@ def main() -> None:
             for round_number in range(args.rounds):
                 for mode in ("hooks", "none") if round_number % 2 == 0 else ("none", "hooks"):
                     mqtt_port = free_port()
-                    with broker(web_port if mode == "hooks" else None, mqtt_port):
+                    hooks = mode == "hooks"
+                    env = {} if hooks else {"BROKER_BENCH_NO_HOOKS": "1"}
+                    with start_broker(web_port if hooks else None, mqtt_port, **env):
                         figure = load(mqtt_port, user.username, secret, prefix, args)
                     results[mode].append(figure["delivered_per_s"])
                     print(

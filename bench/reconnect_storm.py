@@ -18,15 +18,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import resource
-import signal
 import struct
-import subprocess
-import sys
 import time
 
-from _stack import ROOT, free_port, start_dashboard, wait_port  # noqa: I001
+from _stack import free_port, start_broker, start_dashboard  # noqa: I001
 
 from acls.services import user_acl_save  # noqa: E402
 from audit import retention  # noqa: E402
@@ -94,41 +90,15 @@ def main() -> None:
             actor=Actor.system(),
         )
         web_port, mqtt_port = free_port(), free_port()
-        with start_dashboard(web_port):
-            broker = subprocess.Popen(
-                [
-                    sys.executable,
-                    "manage.py",
-                    "runbroker",
-                    "--dashboard-url",
-                    f"http://127.0.0.1:{web_port}",
-                    "--mqtt",
-                    f"127.0.0.1:{mqtt_port}",
-                    "--mqtts",
-                    "off",
-                    "--wss",
-                    "off",
-                ],
-                cwd=ROOT,
-                env=os.environ.copy(),
-                start_new_session=True,
-                stdout=subprocess.DEVNULL,
-            )
-            try:
-                wait_port(mqtt_port)
-                figures = []
-                for number, size in enumerate(sizes):
-                    packets = [
-                        connect_packet(f"storm-{number}-{i}", user.username, secret) for i in range(size)
-                    ]
-                    elapsed, done = asyncio.run(storm(mqtt_port, packets))
-                    accepted = sum(1 for code, _ in done if code == 0)
-                    figures.append((size, accepted, len(done) - accepted, elapsed))
-                    print(f"{size} clients: {accepted} accepted in {elapsed:.2f} s", flush=True)
-                    time.sleep(3)  # the disconnect events of this storm are written before the next
-            finally:
-                os.killpg(broker.pid, signal.SIGTERM)
-                broker.wait(timeout=30)
+        with start_dashboard(web_port), start_broker(web_port, mqtt_port):
+            figures = []
+            for number, size in enumerate(sizes):
+                packets = [connect_packet(f"storm-{number}-{i}", user.username, secret) for i in range(size)]
+                elapsed, done = asyncio.run(storm(mqtt_port, packets))
+                accepted = sum(1 for code, _ in done if code == 0)
+                figures.append((size, accepted, len(done) - accepted, elapsed))
+                print(f"{size} clients: {accepted} accepted in {elapsed:.2f} s", flush=True)
+                time.sleep(3)  # the disconnect events of this storm are written before the next
     finally:
         audit_writer.drain_all()
         retention.delete_org(org)

@@ -17,16 +17,13 @@ Run after `make test` has started PostgreSQL and Redis:
 from __future__ import annotations
 
 import argparse
-import os
 import random
-import signal
 import socket
 import statistics
-import subprocess
 import sys
 import time
 
-from _stack import ROOT, free_port, start_dashboard, wait_port  # noqa: I001
+from _stack import ROOT, free_port, start_broker, start_dashboard  # noqa: I001
 
 from audit import retention  # noqa: E402
 from audit import writer as audit_writer  # noqa: E402
@@ -64,33 +61,19 @@ def main() -> None:
         user, _ = user_create(org=org, name="browser", actor=Actor.system())
         tokens = [token_mint(org=org, user=user, actor=Actor.system()) for _ in range(args.samples)]
         web_port, mqtt_port = free_port(), free_port()
-        with start_dashboard(web_port):
-            broker = subprocess.Popen(
-                [sys.executable, "manage.py", "runbroker", "--dashboard-url", f"http://127.0.0.1:{web_port}"]
-                + ["--mqtt", f"127.0.0.1:{mqtt_port}", "--mqtts", "off", "--wss", "off"],
-                cwd=ROOT,
-                env=os.environ.copy(),
-                start_new_session=True,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-            try:
-                wait_port(mqtt_port)
-                wires = []
-                for n, (_, value) in enumerate(tokens):
-                    wire = Wire(mqtt_port)
-                    assert wire.connect(f"tab-{n}", user.username, value, keepalive=600) == 0
-                    wires.append(wire)
-                latencies = []
-                for (token, _), wire in zip(tokens, wires, strict=True):
-                    time.sleep(random.uniform(0, 0.25))  # anywhere in the broker's poll interval
-                    token_revoke(token=TempToken.objects.get(pk=token.pk), actor=Actor.system())
-                    waited = closed_within(wire, 5)
-                    latencies.append(waited if waited is not None else float("inf"))
-                    wire.close()
-            finally:
-                os.killpg(broker.pid, signal.SIGTERM)
-                broker.wait(timeout=30)
+        with start_dashboard(web_port), start_broker(web_port, mqtt_port):
+            wires = []
+            for n, (_, value) in enumerate(tokens):
+                wire = Wire(mqtt_port)
+                assert wire.connect(f"tab-{n}", user.username, value, keepalive=600) == 0
+                wires.append(wire)
+            latencies = []
+            for (token, _), wire in zip(tokens, wires, strict=True):
+                time.sleep(random.uniform(0, 0.25))  # anywhere in the broker's poll interval
+                token_revoke(token=TempToken.objects.get(pk=token.pk), actor=Actor.system())
+                waited = closed_within(wire, 5)
+                latencies.append(waited if waited is not None else float("inf"))
+                wire.close()
     finally:
         audit_writer.drain_all()
         retention.delete_org(org)
