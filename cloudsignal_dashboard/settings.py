@@ -141,11 +141,31 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # A Content-Security-Policy on every response (below): scripts from this origin only.
+    "csp.middleware.CSPMiddleware",
     # Tenancy: resolves /o/<org_id>/ to the org and the caller's role, before any view.
     "orgs.tenancy.TenancyMiddleware",
     # Axes last, as its documentation asks: it answers locked-out logins.
     "axes.middleware.AxesMiddleware",
 ]
+
+# No inline script, no eval, no inline style, nothing from another origin: data that reached
+# a page (a client id, a key name, an email) can never run as script. The pages hang their
+# behaviour off data attributes in static/js/app.js; htmx runs with allowEval off.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 
 ROOT_URLCONF = "cloudsignal_dashboard.urls"
 

@@ -44,11 +44,20 @@ def browser(live_server, monkeypatch):
 
 @pytest.fixture
 def page(browser, live_server):
+    """A page that fails its test on any Content-Security-Policy violation it met."""
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1360, "height": 900})
     page = context.new_page()
     page.set_default_timeout(15_000)
+    violations: list[str] = []
+    page.on(
+        "console",
+        lambda message: violations.append(message.text)
+        if message.type == "error" and "Content Security Policy" in message.text
+        else None,
+    )
     yield page
     context.close()
+    assert violations == [], f"Content-Security-Policy violations: {violations}"
 
 
 @pytest.fixture
