@@ -12,6 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from . import throttle
 from .forms import EmailAuthenticationForm, SignupForm, StyledPasswordChangeForm
 from .services import account_signup
 
@@ -47,6 +48,17 @@ class LoginView(auth_views.LoginView):
 
     def get_context_data(self, **kwargs):
         return {**super().get_context_data(**kwargs), "signup_enabled": settings.SIGNUP_ENABLED}
+
+    def post(self, request, *args, **kwargs):
+        username = throttle.normal_username(request, None)
+        if throttle.wider_limit_reached(request, username):
+            return render(request, settings.AXES_LOCKOUT_TEMPLATE, status=429)
+        return super().post(request, *args, **kwargs)
+
+    def form_invalid(self, form):
+        if self.request.POST.get("password"):
+            throttle.count_failure(self.request, throttle.normal_username(self.request, None))
+        return super().form_invalid(form)
 
 
 @login_required

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
 
+from cloudsignal_dashboard.client_ip import client_ip
+
 from . import chain
 from .models import ActorType, AuditEvent, Outcome
 
@@ -51,10 +53,8 @@ class Subject:
 
 
 def peer_ip_of(request: HttpRequest | None) -> str | None:
-    """The caller's address as the server saw it (a trusted proxy sets REMOTE_ADDR)."""
-    if request is None:
-        return None
-    return request.META.get("REMOTE_ADDR") or None
+    """The caller's address (behind the trusted proxies: see cloudsignal_dashboard.client_ip)."""
+    return client_ip(request)
 
 
 @lru_cache(maxsize=4096)  # the broker's hot path sees the same addresses again and again

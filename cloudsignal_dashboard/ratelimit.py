@@ -30,3 +30,13 @@ def hit(namespace: str, identity: str, rate: str) -> Verdict:
         return Verdict(True, 0)
     reset_at = limiter.get_window_stats(limit, namespace, identity).reset_time
     return Verdict(False, max(1, math.ceil(reset_at - time.time())))
+
+
+def peek(namespace: str, identity: str, rate: str) -> Verdict:
+    """Whether ``identity`` still has room under ``rate``, without counting a request."""
+    limit = parse(rate)
+    limiter = _limiter(settings.REDIS_URL or "memory://")
+    if limiter.test(limit, namespace, identity):
+        return Verdict(True, 0)
+    reset_at = limiter.get_window_stats(limit, namespace, identity).reset_time
+    return Verdict(False, max(1, math.ceil(reset_at - time.time())))

@@ -301,6 +301,17 @@ AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.25)  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "username"
+# "viCtim@x" is the same account as "victim@x" for every throttle.
+AXES_USERNAME_CALLABLE = "accounts.throttle.normal_username"
+# The client's address (cloudsignal_dashboard.client_ip) for the throttle and the audit log:
+# behind TRUSTED_PROXY_COUNT reverse proxies, each appending to X-Forwarded-For, the entry
+# that many places from the right; 0 (no proxy): the socket's address, the header ignored.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "cloudsignal_dashboard.client_ip.client_ip"
+# Beside the (account, address) lock: failures one address may make across all accounts,
+# and one account may take from all addresses (`limits` rate strings).
+LOGIN_FAILURES_PER_ADDRESS = env.str("LOGIN_FAILURES_PER_ADDRESS", default="30/15minutes")
+LOGIN_FAILURES_PER_ACCOUNT = env.str("LOGIN_FAILURES_PER_ACCOUNT", default="100/hour")
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_ENABLED = env_bool("AXES_ENABLED", True)

@@ -13,6 +13,22 @@ def person(db):
     return make_user("person@example.com", PASSWORD)
 
 
+@pytest.fixture(autouse=True)
+def fresh_limits(settings):
+    """The wider sign-in limits live in Redis: each test starts with none counted."""
+    from cloudsignal_dashboard import ratelimit
+
+    ratelimit._limiter(settings.REDIS_URL or "memory://").storage.reset()
+
+
+def _fail(client, username="person@example.com", **meta):
+    return client.post(LOGIN, {"username": username, "password": "guess-guess-guess"}, **meta)
+
+
+def _sign_in(client, username="person@example.com", **meta):
+    return client.post(LOGIN, {"username": username, "password": PASSWORD}, **meta)
+
+
 def test_sign_in_with_email_and_password(client, person):
     response = client.post(LOGIN, {"username": "Person@Example.com", "password": PASSWORD})
     assert response.status_code == 302
@@ -32,6 +48,49 @@ def test_repeated_failures_lock_out_even_the_right_password(client, person, sett
     assert response.status_code == 429
     assert "Too many failed sign-ins" in response.content.decode()
     assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.parametrize("variant", ["PERSON@example.com", " person@example.com ", "Person@EXAMPLE.COM"])
+def test_changing_the_case_or_spacing_of_the_email_gets_no_fresh_tries(client, person, settings, variant):
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        _fail(client)
+    assert _sign_in(client, variant).status_code == 429
+    assert "_auth_user_id" not in client.session
+
+
+def test_without_a_trusted_proxy_a_forged_forwarded_for_gets_no_fresh_tries(client, person, settings):
+    for n in range(settings.AXES_FAILURE_LIMIT):
+        _fail(client, HTTP_X_FORWARDED_FOR=f"198.51.100.{n}")
+    assert _sign_in(client, HTTP_X_FORWARDED_FOR="192.0.2.99").status_code == 429
+
+
+def test_behind_a_proxy_the_client_address_is_counted_not_the_proxys(client, person, settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    proxy = {"REMOTE_ADDR": "10.0.0.1"}
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        # What the client wrote to the left is ignored: the proxy appended the real address.
+        _fail(client, HTTP_X_FORWARDED_FOR="192.0.2.1, 203.0.113.5", **proxy)
+    assert _sign_in(client, HTTP_X_FORWARDED_FOR="203.0.113.5", **proxy).status_code == 429
+    # The same proxy, another client: not locked out by the guesser.
+    assert _sign_in(client, HTTP_X_FORWARDED_FOR="198.51.100.7", **proxy).status_code == 302
+
+
+def test_one_address_spraying_many_accounts_is_stopped(client, person, settings):
+    settings.LOGIN_FAILURES_PER_ADDRESS = "3/hour"
+    for n in range(3):
+        _fail(client, f"someone-{n}@example.com")
+    refused = _sign_in(client)
+    assert refused.status_code == 429 and "_auth_user_id" not in client.session
+    assert _sign_in(client, REMOTE_ADDR="203.0.113.9").status_code == 302  # another address
+
+
+def test_one_account_guessed_from_many_addresses_is_stopped(client, person, settings):
+    settings.LOGIN_FAILURES_PER_ACCOUNT = "3/hour"
+    for n in range(3):
+        _fail(client, "Person@Example.com", REMOTE_ADDR=f"198.51.100.{n}")
+    assert _sign_in(client, REMOTE_ADDR="203.0.113.9").status_code == 429
+    make_user("other@example.com", PASSWORD)
+    assert _sign_in(client, "other@example.com", REMOTE_ADDR="203.0.113.9").status_code == 302
 
 
 def test_sign_out_is_a_post(client, person):
