@@ -76,14 +76,19 @@ def brute_force(org, cfg: ScanSettings, now: datetime) -> list[Finding]:
         username = row["actor_label"]
         theirs = failures.filter(actor_label=username)
         first = theirs.aggregate(first=Min("at"))["first"]
-        success = (
-            AuditEvent.objects.filter(org=org, action="auth.success", actor_label=username, at__gt=first)
-            .order_by("at")
-            .first()
-        )
+        successes = AuditEvent.objects.filter(
+            org=org, action="auth.success", actor_label=username, at__gt=first
+        ).order_by("at")
+        # Only a success from an address that failed is the guesser getting in; the real
+        # device succeeding from its own address is not (anyone could otherwise have it
+        # disabled by failing against its username from anywhere).
+        failed_from = theirs.exclude(peer_ip=None).values("peer_ip")
+        success = successes.filter(peer_ip__in=failed_from).first()
         summary = f"{row['n']} failed authentications for {username} in {cfg.brute_force_minutes} min"
         if success is not None:
-            summary += ", then a success"
+            summary += ", then a success from an address that failed"
+        elif successes.exists():
+            summary += "; the successes since came from other addresses"
         findings.append(
             Finding(
                 Detector.BRUTE_FORCE,

@@ -134,10 +134,30 @@ def test_brute_force_then_success_disables_the_user_only_when_turned_on(org_a, n
     anomalies.scan_org(org_a.org, now=now + timedelta(seconds=2))
     assert not MqttUser.objects.get(pk=user.pk).enabled
     alert = Alert.objects.get(org=org_a.org, subject=f"user {user.username}", status="open")
-    assert "Disabled" in alert.response and "then a success" in alert.summary
+    assert "Disabled" in alert.response and "then a success from an address that failed" in alert.summary
     assert AuditEvent.objects.filter(
         org=org_a.org, action="mqtt_user.disabled", actor_label="anomaly response"
     ).exists()
+
+
+def test_failures_from_anywhere_do_not_get_the_real_device_disabled(org_a, now):
+    user = org_a.mqtt_user
+    ScanSettings.objects.update_or_create(org=org_a.org, defaults={"brute_force_disable_user": True})
+    for i in range(10):
+        _failure(org_a, user.username, f"198.51.100.{i}", now - timedelta(seconds=30 + i))
+    # The device itself connects from its own address, which never failed.
+    _failure(
+        org_a,
+        user.username,
+        "203.0.113.77",
+        now - timedelta(seconds=1),
+        action="auth.success",
+        actor_id=user.pk,
+    )
+    anomalies.scan_org(org_a.org, now=now)
+    assert MqttUser.objects.get(pk=user.pk).enabled
+    alert = Alert.objects.get(org=org_a.org, subject=f"user {user.username}")
+    assert alert.response == "" and "other addresses" in alert.summary
 
 
 def test_shared_credentials(org_a, now):
