@@ -38,10 +38,23 @@ class BadFilter(ValueError):
 
 
 def parse_when(value: str, name: str) -> datetime:
-    parsed = parse_datetime(value)
+    """A filter's date and time (UTC unless it says otherwise); BadFilter saying what is wrong
+    for text that is no date, a date that does not exist or one out of range."""
+    example = "a date and time such as 2026-11-29T14:00"
+    try:
+        parsed = parse_datetime(value.strip())
+    except ValueError:  # well formed, but no such date or time (2026-13-45T99:99)
+        raise BadFilter(f"{name} is not a real date and time: {value!r}; use {example}.") from None
     if parsed is None:
-        raise BadFilter(f"{name} must be a date and time such as 2026-11-29T14:00, not {value!r}.")
-    return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed, UTC)
+        raise BadFilter(f"{name} must be {example}, not {value!r}.")
+    try:
+        aware = parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed, UTC)
+        in_utc = aware.astimezone(UTC)  # year 1 at +23:59 has no UTC time
+    except (OverflowError, ValueError):
+        raise BadFilter(f"{name} is out of range: {value!r}.") from None
+    if not 1970 <= in_utc.year <= 9999:
+        raise BadFilter(f"{name} must lie between the years 1970 and 9999, not {value!r}.")
+    return aware
 
 
 def parse_ip(value: str) -> str:

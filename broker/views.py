@@ -21,6 +21,20 @@ from django.views.decorators.http import require_GET, require_POST
 from . import authn, events, revocations
 
 FEED_LIMIT = 1000
+# No broker sends more than a list of events of flat objects (depth 3); a body nested deeper
+# is refused before anything walks it (str() of it would recurse as deep).
+MAX_DEPTH = 8
+
+
+def _too_deep(value, limit: int = MAX_DEPTH) -> bool:
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth > limit:
+                return True
+            stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return False
 
 
 def _error(status: int, detail: str) -> JsonResponse:
@@ -47,6 +61,10 @@ def hook(view: Callable) -> Callable:
                 return _error(413, "Request body too large.")
             except (ValueError, UnicodeDecodeError):
                 return _error(400, "The body must be JSON (UTF-8).")
+            except RecursionError:
+                return _error(400, f"The body is nested too deeply (at most {MAX_DEPTH} levels).")
+            if _too_deep(request.json):
+                return _error(400, f"The body is nested too deeply (at most {MAX_DEPTH} levels).")
         return view(request, *args, **kwargs)
 
     return wrapped

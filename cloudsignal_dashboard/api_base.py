@@ -109,3 +109,21 @@ def validation_detail(error: ValidationError) -> str:
             for message in messages
         )
     return " ".join(error.messages)
+
+
+class Mapped:
+    """A queryset whose items are turned into API objects only once paged: the paginator
+    counts and slices it in the database, and ``to_out`` runs on that page's rows alone."""
+
+    def __init__(self, queryset, to_out) -> None:
+        self.queryset = queryset
+        self.to_out = to_out
+
+    def all(self):
+        return self
+
+    def count(self) -> int:
+        return self.queryset.count()
+
+    def __getitem__(self, page: slice):
+        return [self.to_out(row) for row in self.queryset[page]]

@@ -167,6 +167,9 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
+# The REST API's list endpoints: at most this many items a page (a larger limit is a 422).
+NINJA_PAGINATION_MAX_LIMIT = 1000
+
 ROOT_URLCONF = "cloudsignal_dashboard.urls"
 
 TEMPLATES = [

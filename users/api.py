@@ -13,6 +13,7 @@ from cloudsignal_dashboard.api_base import (
     ERRORS,
     ApiError,
     ErrorOut,
+    Mapped,
     Text,
     actor_of,
     api_key_of,
@@ -149,7 +150,7 @@ def list_users(request: HttpRequest, q: str = "", status: str = ""):
     if status and status not in ("enabled", "disabled", "never_seen"):
         raise ApiError(422, "status must be one of enabled, disabled, never_seen.")
     users = filter_users(MqttUser.objects.filter(org=org_of(request)), q=q, status=status)
-    return [_user_out(u) for u in users.select_related("org")]
+    return Mapped(users.select_related("org"), _user_out)
 
 
 @users_router.get("/{name}", response={200: UserOut, **ERRORS}, summary="Get an MQTT user")
@@ -239,7 +240,7 @@ def list_tokens(request: HttpRequest, user: str = "", status: str = ""):
         qs = qs.filter(user__name=user)
     if status:
         qs = qs.with_status(status)
-    return [_token_out(t) for t in qs.order_by("-created_at")]
+    return Mapped(qs.order_by("-created_at", "-pk"), _token_out)
 
 
 @tokens_router.delete("/{token_id}", response={204: None, **ERRORS}, summary="Revoke a token")
