@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from cloudsignal_dashboard import egress
+
 from . import webhooks
 from .models import ScanSettings
 from .services import Actor, Subject, changed_fields, record_event
@@ -33,6 +35,9 @@ def save_settings(
         secret = webhooks.signing_secret(cfg.org_id, cfg.webhook_salt)
     cfg.save()
     old, new = changed_fields(before, {name: getattr(cfg, name) for name in TUNABLE})
+    for values in (old, new):  # a webhook URL may carry a credential in its userinfo or query
+        if values.get("webhook_url"):
+            values["webhook_url"] = egress.redacted(values["webhook_url"])
     if new or secret:
         record_event(
             cfg.org,

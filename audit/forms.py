@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
+from cloudsignal_dashboard import egress
 from cloudsignal_dashboard.forms import StyledFormMixin
 
 from .alerts import COMMENT_MAX
@@ -53,6 +54,9 @@ class ScanSettingsForm(StyledFormMixin, forms.ModelForm):
 
     def clean_webhook_url(self) -> str:
         url = self.cleaned_data["webhook_url"].strip()
-        if url and not url.startswith(("https://", "http://")):
-            raise forms.ValidationError("Use an http:// or https:// URL.")
+        if url:
+            try:
+                egress.check(url)
+            except egress.Refused as error:
+                raise forms.ValidationError(str(error)) from None
         return url

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import http.client
 import json
 import secrets
 import time
 
 from django.conf import settings
 from django.db import transaction
+
+from cloudsignal_dashboard import egress
 
 from .models import Alert, ScanSettings
 
@@ -72,29 +75,31 @@ class DeliveryFailed(Exception):
     """The receiver did not answer 2xx; Celery retries with backoff."""
 
 
-def deliver(org_id: str, body: str) -> int:
-    """POST one signed notification; returns the HTTP status or raises DeliveryFailed."""
-    import urllib.error
-    import urllib.request
+class DeliveryRefused(Exception):
+    """The destination is not one the dashboard sends to (any more): not retried."""
 
+
+def deliver(org_id: str, body: str) -> int:
+    """POST one signed notification; returns the HTTP status, raises DeliveryFailed (retried)
+    or DeliveryRefused (the URL now resolves somewhere the egress rule refuses)."""
     cfg = ScanSettings.objects.filter(pk=org_id).first()
     if cfg is None or not cfg.webhook_url:
         return 0  # turned off since: nothing to deliver
     data = body.encode()
-    request = urllib.request.Request(
-        cfg.webhook_url,
-        data=data,
-        method="POST",
-        headers={
-            "Content-Type": "application/json",
-            "User-Agent": "CloudSignal-Webhook/1",
-            HEADER: signature(signing_secret(org_id, cfg.webhook_salt), int(time.time()), data),
-        },
-    )
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "CloudSignal-Webhook/1",
+        HEADER: signature(signing_secret(org_id, cfg.webhook_salt), int(time.time()), data),
+    }
+    shown = egress.redacted(cfg.webhook_url)
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
-            return response.status
-    except urllib.error.HTTPError as error:
-        raise DeliveryFailed(f"{cfg.webhook_url} answered {error.code}") from None
-    except (urllib.error.URLError, TimeoutError, OSError) as error:
-        raise DeliveryFailed(f"{cfg.webhook_url}: {error}") from None
+        status = egress.post(cfg.webhook_url, data, headers, timeout=TIMEOUT)
+    except egress.Refused as error:
+        raise DeliveryRefused(f"{shown}: {error}") from None
+    except (TimeoutError, OSError, http.client.HTTPException) as error:
+        raise DeliveryFailed(f"{shown}: {error}") from None
+    if not 200 <= status < 300:
+        raise DeliveryFailed(
+            f"{shown} answered {status}" + (" (redirects are not followed)" if 300 <= status < 400 else "")
+        )
+    return status

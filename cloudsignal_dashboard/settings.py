@@ -167,6 +167,12 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
+# Where the dashboard may send what an org configures (the alert webhook): https only in
+# production; never to loopback, private, link-local (cloud metadata), multicast or reserved
+# addresses, except the networks listed here (a receiver on the operator's own network).
+EGRESS_HTTPS_ONLY = env_bool("EGRESS_HTTPS_ONLY", PRODUCTION)
+EGRESS_ALLOWED_NETWORKS = env.list("EGRESS_ALLOWED_NETWORKS", default=[])
+
 # The REST API's list endpoints: at most this many items a page (a larger limit is a 422).
 NINJA_PAGINATION_MAX_LIMIT = 1000
 
