@@ -31,8 +31,9 @@ import uuid
 from datetime import datetime
 from types import SimpleNamespace
 
+import psycopg
 from django.conf import settings
-from django.db import close_old_connections, connections, transaction
+from django.db import DataError, IntegrityError, close_old_connections, connections, transaction
 
 from . import chain
 from .models import AuditEvent, AuditQueueMark
@@ -43,6 +44,13 @@ QUEUE = "cloudsignal:audit:queue"
 COUNTER = "cloudsignal:audit:queue-id"
 EPOCH = "cloudsignal:audit:queue-epoch"
 LOCK = "cloudsignal:audit:drain-lock"
+# Items the database refused (one bad value must not stall every org's audit): kept here,
+# each with the reason, shown by `manage.py audit_dead_letters`, which can retry them.
+DEAD = "cloudsignal:audit:dead-letters"
+# What "the database refuses this value" looks like (the chain's COPY raises psycopg's own
+# errors, unwrapped); a database that is down (an OperationalError) is not that: the whole
+# batch waits for it instead.
+REFUSED = (DataError, IntegrityError, ValueError, psycopg.DataError, psycopg.IntegrityError)
 LOCK_MS = 10_000  # a drainer killed mid-drain delays the next one by at most this
 BATCH = 2000
 DRAIN_INTERVAL = 0.2
@@ -157,12 +165,28 @@ def flush() -> int:
         except Exception:
             log.warning("audit queue unreachable: writing %d events directly", len(items), exc_info=True)
             try:
-                chain.append([_decode_values(item) for item in items], returning=False)
+                _append_direct(items)
             except Exception:
                 with _pending_lock:
                     _pending[:0] = items
                 raise
         return len(items)
+
+
+def _append_direct(items: list[str]) -> None:
+    """Write events straight into the chains (Redis is unreachable); an event the database
+    refuses is logged and dropped, since there is nowhere to set it aside and it would
+    otherwise hold back every event after it."""
+    try:
+        with transaction.atomic():
+            chain.append([_decode_values(item) for item in items], returning=False)
+    except REFUSED:
+        for item in items:
+            try:
+                with transaction.atomic():
+                    chain.append([_decode_values(item)], returning=False)
+            except REFUSED as error:
+                log.error("audit event dropped, the database refuses it (%s): %.300s", error, item)
 
 
 def drain(limit: int = BATCH) -> int:
@@ -180,30 +204,89 @@ def drain(limit: int = BATCH) -> int:
         if not items:
             return 0
         decoded = [_decode(item) for item in items]
-        with transaction.atomic():
-            mark, _ = AuditQueueMark.objects.select_for_update().get_or_create(name="broker")
-            fresh = [
-                (epoch, item_id, event)
-                for epoch, item_id, event in decoded
-                if epoch != mark.epoch or item_id > mark.last_id
-            ]
-            if fresh:
-                events = [event for _, _, event in fresh]
-                # An org deleted since the event was queued has no log left to write it to.
-                from orgs.models import Organization
-
-                known = set(
-                    Organization.objects.filter(pk__in={e.org_id for e in events}).values_list(
-                        "pk", flat=True
-                    )
-                )
-                chain.append((e for e in events if e.org_id in known), returning=False)
-                mark.epoch, mark.last_id, _ = fresh[-1]
-                mark.save(update_fields=["epoch", "last_id"])
+        try:
+            _write(decoded)
+        except REFUSED:
+            # Some event of the batch cannot be written: write them one by one, each in its
+            # own transaction, and set aside only those the database refuses.
+            for raw, one in zip(items, decoded, strict=True):
+                try:
+                    _write([one])
+                except REFUSED as error:
+                    _dead_letter(client, raw, one, error)
         client.ltrim(QUEUE, len(items), -1)
         return len(items)
     finally:
         client.eval(_RELEASE, 1, LOCK, token)
+
+
+def _write(decoded: list) -> None:
+    """Append the events not written yet to their orgs' chains and move the mark past them,
+    in one transaction."""
+    with transaction.atomic():
+        mark, _ = AuditQueueMark.objects.select_for_update().get_or_create(name="broker")
+        fresh = [
+            (epoch, item_id, event)
+            for epoch, item_id, event in decoded
+            if epoch != mark.epoch or item_id > mark.last_id
+        ]
+        if not fresh:
+            return
+        events = [event for _, _, event in fresh]
+        # An org deleted since the event was queued has no log left to write it to.
+        from orgs.models import Organization
+
+        known = set(
+            Organization.objects.filter(pk__in={e.org_id for e in events}).values_list("pk", flat=True)
+        )
+        chain.append((e for e in events if e.org_id in known), returning=False)
+        mark.epoch, mark.last_id, _ = fresh[-1]
+        mark.save(update_fields=["epoch", "last_id"])
+
+
+def _dead_letter(client, raw: bytes, decoded, error: Exception) -> None:
+    """Keep an item the database refused, with why; later items are written past it."""
+    epoch, item_id, event = decoded
+    reason = f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"[:300]
+    client.rpush(DEAD, json.dumps({"reason": reason, "item": raw.decode("utf-8", "replace")}))
+    log.error(
+        "audit event %s of %s set aside (%s): see manage.py audit_dead_letters", item_id, event.org_id, reason
+    )
+    with transaction.atomic():  # move the mark past it, so it is not taken again
+        mark, _ = AuditQueueMark.objects.select_for_update().get_or_create(name="broker")
+        if epoch != mark.epoch or item_id > mark.last_id:
+            mark.epoch, mark.last_id = epoch, item_id
+            mark.save(update_fields=["epoch", "last_id"])
+
+
+def dead_letters() -> list[dict]:
+    """The items set aside, oldest first: {"reason", "item"}."""
+    if not queued():
+        return []
+    return [json.loads(raw) for raw in _redis().lrange(DEAD, 0, -1)]
+
+
+def retry_dead_letters() -> tuple[int, int]:
+    """Write the set-aside items again, one by one; (written, still refused)."""
+    client = _redis()
+    written = refused = 0
+    for _ in range(client.llen(DEAD)):
+        raw = client.lpop(DEAD)
+        if raw is None:
+            break
+        entry = json.loads(raw)
+        _, _, event = _decode(entry["item"].encode())
+        try:
+            with transaction.atomic():
+                chain.append([event], returning=False)
+            written += 1
+        except REFUSED as error:
+            entry["reason"] = f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"[
+                :300
+            ]
+            client.rpush(DEAD, json.dumps(entry))
+            refused += 1
+    return written, refused
 
 
 def drain_all() -> int:

@@ -20,15 +20,13 @@ from audit.models import ActorType, Outcome
 from audit.services import Actor, Subject, event_values, normal_ip
 from cloudsignal_dashboard import credentials, rawsql
 from cloudsignal_dashboard.rawsql import aware
+from cloudsignal_dashboard.text import CONTROL, shown
 from orgs.models import ORG_ID_PATTERN
 from users.models import MqttUser, TokenStatus
 from users.services import verify_user_secret
 from users.tokens import token_if_matches
 
 USERNAME = re.compile(rf"(?P<name>[a-z0-9._-]{{1,64}})@(?P<org>{ORG_ID_PATTERN})")
-# Control characters (C0, DEL, C1) are refused in client ids, as the broker refuses them:
-# a NUL cannot even be stored in PostgreSQL text, and the others forge log and page lines.
-CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 CATCH_ALL_DENY = {"permission": "deny", "action": "all", "topic": "#"}
 DENY = {"result": "deny"}
 
@@ -61,12 +59,6 @@ class Attempt:
             text("proto_ver"),
             reauth=data.get("reauth") is True,
         )
-
-
-def shown(value: str) -> str:
-    """``value`` with its control characters written as ``\\xNN``: what the audit keeps of a
-    refused client id."""
-    return CONTROL.sub(lambda m: f"\\x{ord(m.group(0)):02x}", value)
 
 
 def compiled_acl(user: LoadedUser | MqttUser, client_id: str) -> list[dict]:

@@ -16,10 +16,11 @@ from django.db.models import Count
 from audit import chain
 from audit.models import ActorType, LiveConnections, MqttSession, Outcome, Transport
 from audit.services import Actor, Subject, build_event
+from cloudsignal_dashboard.text import CONTROL, shown
 from orgs.models import Organization
 from users.models import MqttUser
 
-from .authn import CONTROL, USERNAME, shown
+from .authn import USERNAME
 
 HANDLED = {
     "client.connected",

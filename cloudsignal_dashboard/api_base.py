@@ -18,6 +18,8 @@ from audit.services import Actor
 from orgs.api_keys import api_key_actor, api_key_authenticate
 from orgs.models import ApiKey, Organization
 
+from .text import control_character
+
 
 class ApiError(Exception):
     """An answer other than success: ``status`` and a ``detail`` that says what is wrong."""
@@ -27,15 +29,17 @@ class ApiError(Exception):
         self.status, self.detail, self.headers = status, detail, headers or {}
 
 
-def _no_nul(value: str) -> str:
-    if "\x00" in value:
-        raise ValueError("must not contain a NUL character (U+0000)")
+def _no_control(value: str) -> str:
+    character = control_character(value, multiline=True)
+    if character:
+        label = "a NUL character" if character == "U+0000" else "a control character"
+        raise ValueError(f"must not contain {label} ({character})")
     return value
 
 
-# A string field of a request: PostgreSQL text cannot hold U+0000, so it is refused here
-# with a 422 instead of failing in the database.
-Text = Annotated[str, AfterValidator(_no_nul)]
+# A string field of a request: no control character (cloudsignal_dashboard.text), refused
+# here with a 422 instead of failing in the database or reaching the audit log.
+Text = Annotated[str, AfterValidator(_no_control)]
 
 
 class ErrorOut(Schema):

@@ -130,7 +130,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "cloudsignal_dashboard.middleware.RejectNulMiddleware",
+    "cloudsignal_dashboard.middleware.RejectControlCharactersMiddleware",
     # The broker's hook API answers here, before the dashboard's cookie-based layers.
     "broker.views.BrokerHookMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

@@ -100,3 +100,53 @@ def test_a_process_that_exits_pushes_what_it_still_holds(org_a):
     assert writer.backlog() == 5
     assert writer.drain_all() == 5
     assert _written(org_a.org.id) == [0, 1, 2, 3, 4]
+
+
+def _poison(org_id: str) -> dict:
+    # U+0000 cannot be stored in PostgreSQL's jsonb: the database refuses this event.
+    return event_values(org_id, "auth.success", actor=Actor.system(), details={"n": -1, "bad": "a\x00b"})
+
+
+def test_an_event_the_database_refuses_is_set_aside_and_the_rest_are_written(transactional_db, audit_queue):
+    from django.core.management import call_command
+
+    org = make_org("Poisoned", "poi").org
+    other = make_org("Bystander", "bys").org
+    writer._redis().delete(writer.DEAD)
+    for values in (_event(org.id, 1), _poison(org.id), _event(other.id, 2), _event(org.id, 3)):
+        writer.submit(values)
+    writer.flush()
+    assert writer.drain_all() == 4  # not the same batch retried forever
+    assert _written(org.id) == [1, 3] and _written(other.id) == [2]
+    assert writer.backlog() == 0
+    [entry] = writer.dead_letters()
+    assert "Unicode escape" in entry["reason"] and org.id in entry["item"]
+    assert chain.verify(org.id).ok
+    # Visible and retried alone: still refused, still kept.
+    import io
+
+    out = io.StringIO()
+    with pytest.raises(SystemExit):
+        call_command("audit_dead_letters", "--retry", stdout=out)
+    assert "0 written, 1 still refused" in out.getvalue() and "auth.success" in out.getvalue()
+    assert len(writer.dead_letters()) == 1
+    writer._redis().delete(writer.DEAD)
+
+
+def test_a_database_that_is_down_sets_nothing_aside(transactional_db, audit_queue, monkeypatch):
+    from django.db import OperationalError
+
+    org = make_org("Waiting", "wai").org
+    writer._redis().delete(writer.DEAD)
+    writer.submit(_event(org.id, 1))
+    writer.flush()
+
+    def down(*args, **kwargs):
+        raise OperationalError("the database is restarting")
+
+    monkeypatch.setattr(writer, "_write", down)
+    with pytest.raises(OperationalError):
+        writer.drain()
+    monkeypatch.undo()
+    assert writer.dead_letters() == [] and writer.backlog() == 1
+    assert writer.drain_all() == 1 and _written(org.id) == [1]
