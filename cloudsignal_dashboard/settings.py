@@ -47,6 +47,11 @@ PRODUCTION = CLOUDSIGNAL_ENV == "production"
 VAR_DIR = Path(env.str("CLOUDSIGNAL_VAR_DIR", default=str(BASE_DIR / "var")))
 
 
+# A guessable key would let anyone forge what it protects: sessions (SECRET_KEY), digests of
+# every MQTT secret and token (SECRETS_PEPPER), the broker's access to the hook API.
+MIN_SECRET_LENGTH = {"SECRET_KEY": 50, "SECRETS_PEPPER": 32, "BROKER_HOOK_SECRET": 32}
+
+
 def _secret_from_env_or_var(name: str) -> str:
     """Return the secret ``name``: from the environment, or in development a file in var/.
 
@@ -55,6 +60,12 @@ def _secret_from_env_or_var(name: str) -> str:
     """
     value = env.str(name, default="")
     if value:
+        if PRODUCTION and (len(value) < MIN_SECRET_LENGTH[name] or len(set(value)) < 10):
+            raise ImproperlyConfigured(
+                f"{name} is too short or too repetitive for production: use at least "
+                f"{MIN_SECRET_LENGTH[name]} random characters, e.g. "
+                f"python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+            )
         return value
     if PRODUCTION:
         raise ImproperlyConfigured(
@@ -63,7 +74,7 @@ def _secret_from_env_or_var(name: str) -> str:
         )
     path = VAR_DIR / name.lower()
     if not path.exists():
-        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        VAR_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
         path.write_text(secrets.token_urlsafe(50))
         path.chmod(0o600)
     return path.read_text().strip()
@@ -203,6 +214,15 @@ ASGI_APPLICATION = "cloudsignal_dashboard.asgi.application"
 DATABASES = {
     "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'cloudsignal.sqlite3'}"),
 }
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" and not PRODUCTION:
+    # make run's database, secrets and task queue live under var/: readable by this account
+    # only (the database holds every digest and the audit log).
+    VAR_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+    VAR_DIR.chmod(0o700)
+    for _file in VAR_DIR.glob("*.sqlite3"):
+        _file.chmod(0o600)
+
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Web, worker and beat share the file: wait for locks instead of failing, and take the
     # write lock at BEGIN so two writers never deadlock on an upgrade.

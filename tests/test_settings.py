@@ -15,8 +15,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PRODUCTION_ENV = {
     "CLOUDSIGNAL_ENV": "production",
     "SECRET_KEY": "k" * 10 + "-production-secret-key-with-enough-entropy-1234567890abcdef",
-    "SECRETS_PEPPER": "a-production-pepper-0123456789",
-    "BROKER_HOOK_SECRET": "a-production-hook-secret-0123456789",
+    "SECRETS_PEPPER": "a-production-pepper-0123456789-abcdefghij",
+    "BROKER_HOOK_SECRET": "a-production-hook-secret-0123456789-abcdefghij",
     "ALLOWED_HOSTS": "dashboard.example.com",
     "DATABASE_URL": "postgres://cloudsignal:cloudsignal@127.0.0.1:5432/cloudsignal",
 }
@@ -51,6 +51,23 @@ def test_production_refuses_to_start_without_a_required_setting(tmp_path, missin
     result = _manage("check", env=env, var_dir=tmp_path)
     assert result.returncode != 0
     assert f"{missing} must be set in production" in result.stderr
+
+
+@pytest.mark.parametrize("name", ["SECRET_KEY", "SECRETS_PEPPER", "BROKER_HOOK_SECRET"])
+@pytest.mark.parametrize("value", ["x", "0123456789abcdef0123456789abcde", "ab" * 40])
+def test_production_refuses_a_short_or_repetitive_secret(tmp_path, name, value):
+    result = _manage("check", env={**PRODUCTION_ENV, name: value}, var_dir=tmp_path)
+    assert result.returncode != 0
+    assert f"{name} is too short or too repetitive for production" in result.stderr
+
+
+def test_make_runs_var_directory_is_readable_by_its_owner_only(tmp_path):
+    var = tmp_path / "var"
+    env = {"CLOUDSIGNAL_ENV": "development", "SECRET_KEY": "", "SECRETS_PEPPER": ""}
+    assert _manage("migrate", "--noinput", env=env, var_dir=var).returncode == 0
+    assert _manage("check", env=env, var_dir=var).returncode == 0
+    assert var.stat().st_mode & 0o777 == 0o700
+    assert (var / "cloudsignal.sqlite3").stat().st_mode & 0o077 == 0
 
 
 def test_development_generates_its_secrets_once_into_var(tmp_path):
