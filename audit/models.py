@@ -63,13 +63,16 @@ class AuditEvent(models.Model):
 
 
 class AuditChainHead(models.Model):
-    """The last link of an org's chain; its row lock serialises appends per org."""
+    """The last link of an org's chain; its row lock serialises appends per org. ``mac``
+    (audit.chain.head_mac) binds seq and hash under the pepper-derived key: a head moved by
+    someone without the pepper does not verify."""
 
     org = models.OneToOneField(
         "orgs.Organization", on_delete=models.CASCADE, primary_key=True, related_name="+"
     )
     seq = models.BigIntegerField(default=0)
     hash = models.CharField(max_length=64, blank=True)
+    mac = models.CharField(max_length=64, blank=True)
 
     def __str__(self) -> str:
         return f"{self.org_id} #{self.seq}"
@@ -84,12 +87,32 @@ class AuditCheckpoint(models.Model):
     purged = models.BigIntegerField()
     cutoff = models.DateTimeField()
     at = models.DateTimeField()
+    mac = models.CharField(max_length=64, blank=True)  # audit.chain.checkpoint_mac
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["org", "seq"], name="audit_checkpoint_org_seq")]
 
     def __str__(self) -> str:
         return f"{self.org_id} cut at #{self.seq}"
+
+
+class AuditVerifiedHead(models.Model):
+    """A head the verifier found intact, kept apart from the head row it checked: a chain
+    later found shorter than this (its tail deleted and its head set back to an older,
+    genuinely signed state) is reported as rolled back. Written only by the verifier,
+    never changed (rows are added)."""
+
+    org = models.ForeignKey("orgs.Organization", on_delete=models.CASCADE, related_name="+")
+    seq = models.BigIntegerField()
+    hash = models.CharField(max_length=64, blank=True)
+    mac = models.CharField(max_length=64)
+    verified_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["org", "-seq"], name="audit_verified_org_seq")]
+
+    def __str__(self) -> str:
+        return f"{self.org_id} verified to #{self.seq}"
 
 
 class AuditQueueMark(models.Model):

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from . import chain
 from .models import AuditCheckpoint, AuditEvent
+from .services import Actor, Subject, build_event
 
 
 def purge_expired(org, *, now: datetime | None = None) -> int:
@@ -32,10 +33,40 @@ def purge_expired(org, *, now: datetime | None = None) -> int:
         last = events.filter(seq__lte=cut).order_by("-seq").values_list("seq", "hash").first()
         if last is None:
             return 0
-        with chain.purging():
-            deleted, _ = AuditEvent.objects.filter(org=org, seq__lte=cut).delete()
-        AuditCheckpoint.objects.create(
-            org=org, seq=last[0], hash=last[1], purged=deleted, cutoff=cutoff, at=now
+        seq, hash_ = last
+        count = AuditEvent.objects.filter(org=org, seq__lte=seq).count()  # fixed: the head is locked
+        mac = chain.checkpoint_mac(org.pk, seq, hash_, count, cutoff)
+        if connection.vendor == "postgresql":
+            # Through the owner's function: the application's role cannot delete audit rows
+            # itself, and the function deletes only what retention would (audit 0009).
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT audit_purge_prefix(%s, %s, %s, %s, %s)", [org.pk, seq, hash_, cutoff, mac]
+                )
+                deleted = cursor.fetchone()[0]
+        else:
+            with chain.purging():
+                deleted, _ = AuditEvent.objects.filter(org=org, seq__lte=seq).delete()
+            AuditCheckpoint.objects.create(
+                org=org, seq=seq, hash=hash_, purged=deleted, cutoff=cutoff, at=now, mac=mac
+            )
+        # The purge is itself a chain event: a checkpoint that none confirms was forged.
+        chain.append(
+            [
+                build_event(
+                    org,
+                    chain.PURGE_ACTION,
+                    actor=Actor.system("audit retention"),
+                    subject=Subject("audit_log", org.pk, "audit log"),
+                    details={
+                        "checkpoint_seq": seq,
+                        "purged": deleted,
+                        "cutoff": cutoff.isoformat(),
+                        "retention_days": org.audit_retention_days,
+                    },
+                    at=now,
+                )
+            ]
         )
         return deleted
 

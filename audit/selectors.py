@@ -118,9 +118,16 @@ def _row(event: AuditEvent) -> dict:
     }
 
 
-def export_jsonl(qs: QuerySet[AuditEvent]) -> Iterator[str]:
+def export_jsonl(qs: QuerySet[AuditEvent], *, org_id: str | None = None) -> Iterator[str]:
+    """The events, then (with ``org_id``) the chain's signed head as the last line: a copy
+    of the head outside the database, to show later that the chain reached it."""
+    from . import chain
+
+    head = chain.head_record(org_id) if org_id else None  # taken before: the events reach it
     for event in _batches(qs):
         yield json.dumps(_row(event), separators=(",", ":")) + "\n"
+    if head is not None:
+        yield json.dumps({"chain_head": head}, separators=(",", ":")) + "\n"
 
 
 def export_csv(qs: QuerySet[AuditEvent]) -> Iterator[str]:

@@ -57,7 +57,7 @@ def audit_export(request: HttpRequest, org_id: str, fmt: str) -> HttpResponse:
         events = selectors.filter_events(request.tenant.scope(AuditEvent), request.GET)
     except selectors.BadFilter as bad:
         return HttpResponse(str(bad), status=400, content_type="text/plain")
-    stream = selectors.export_csv(events) if fmt == "csv" else selectors.export_jsonl(events)
+    stream = selectors.export_csv(events) if fmt == "csv" else selectors.export_jsonl(events, org_id=org_id)
     response = StreamingHttpResponse(stream, content_type="text/csv" if fmt == "csv" else "application/jsonl")
     response["Content-Disposition"] = f'attachment; filename="audit-{org_id}.{fmt}"'
     return response

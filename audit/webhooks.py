@@ -42,9 +42,13 @@ def signature(secret: str, timestamp: int, body: bytes) -> str:
 
 
 def payload(alert: Alert, kind: str) -> dict:
+    from . import chain
+
     return {
         "type": kind,
         "org": alert.org_id,
+        # The audit chain's signed head, kept by the receiver: a later rollback shows.
+        "audit_chain_head": chain.head_record(alert.org_id),
         "alert": {
             "id": alert.pk,
             "detector": alert.detector,

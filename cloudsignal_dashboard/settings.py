@@ -215,6 +215,11 @@ DATABASES = {
     "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'cloudsignal.sqlite3'}"),
 }
 
+# PostgreSQL: the role the dashboard's processes should connect as (DATABASE_URL), which the
+# migrations grant everything the code needs except changing the audit log (audit 0009);
+# migrations themselves run as the tables' owner. Granted only if the role exists.
+DATABASE_APP_ROLE = env.str("DATABASE_APP_ROLE", default="cloudsignal_app")
+
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" and not PRODUCTION:
     # make run's database, secrets and task queue live under var/: readable by this account
     # only (the database holds every digest and the audit log).

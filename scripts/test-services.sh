@@ -35,6 +35,11 @@ DO $$ BEGIN
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'cloudsignal') THEN
     CREATE ROLE cloudsignal LOGIN CREATEDB PASSWORD 'cloudsignal';
   END IF;
+  -- The role the dashboard's processes use in production: the migrations grant it all but
+  -- changing the audit log (audit 0009); the tests connect as it to prove that.
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'cloudsignal_app') THEN
+    CREATE ROLE cloudsignal_app LOGIN PASSWORD 'cloudsignal_app';
+  END IF;
 END $$;
 SELECT 'CREATE DATABASE cloudsignal OWNER cloudsignal'
 WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'cloudsignal')\gexec

@@ -74,8 +74,10 @@ def test_exports_stream_the_filtered_log(org_a, org_b, client_for):
     assert len(rows) == 10 and {r["outcome"] for r in rows} == {"failure"}
     assert json.loads(rows[0]["details"]) == {"reason": "bad_secret"}
     lines = b"".join(client.get(_url(org_a, "audit:export_jsonl")).streaming_content).decode().splitlines()
-    assert len(lines) == AuditEvent.objects.filter(org=org_a.org).count()
-    assert all(json.loads(line)["action"] for line in lines)
+    *events, trailer = lines  # the last line is the chain's signed head
+    assert len(events) == AuditEvent.objects.filter(org=org_a.org).count()
+    assert all(json.loads(line)["action"] for line in events)
+    assert json.loads(trailer)["chain_head"]["org"] == org_a.org.id
     assert client.get(_url(org_a, "audit:export_csv"), {"ip": "x"}).status_code == 400
 
 

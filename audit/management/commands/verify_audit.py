@@ -26,7 +26,7 @@ class Command(BaseCommand):
                 raise CommandError(f"No organization {org_id!r}.")
         broken = 0
         for org in orgs.iterator():
-            verdict = verify(org.pk)
+            verdict = verify(org.pk, remember=True)
             broken += not verdict.ok
             self.stdout.write(str(verdict), self.style.SUCCESS if verdict.ok else self.style.ERROR)
         if broken:
