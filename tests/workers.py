@@ -18,8 +18,12 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def database_url_for_subprocesses() -> str:
+    """The test database as the processes of a production deployment reach it: as the
+    application's role (scripts/test-services.sh creates it with its name as password),
+    which may not change the audit log; the tables' owner runs the migrations and the tests."""
     db = settings.DATABASES["default"]
-    return f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    role = settings.DATABASE_APP_ROLE
+    return f"postgres://{role}:{role}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
 
 
 def private_redis_broker(db_number: int = 14) -> str:
