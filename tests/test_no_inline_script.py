@@ -81,3 +81,13 @@ def test_pages_outside_an_org_carry_it_too(client, path):
 def test_htmx_runs_without_eval(client):
     page = client.get("/accounts/login/").content.decode()
     assert '"allowEval":false' in page and '"includeIndicatorStyles":false' in page
+
+
+def test_no_template_comment_spans_lines():
+    """A {# #} comment ends at its line: one spanning two is printed on the page."""
+    found = [
+        str(path.relative_to(TEMPLATES))
+        for path in TEMPLATES.rglob("*.html")
+        if re.search(r"\{#(?:(?!#\}).)*\n", path.read_text())
+    ]
+    assert found == []
