@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-import django.dispatch
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -26,9 +25,6 @@ from .models import AclRevision, AclRule, RuleSet, RuleSetAssignment, rule_set_n
 from .policy import Decision, Policy, Rule, compile_policy, validate_rule
 
 MAX_RULES = 1000
-
-# Sent after an ACL change commits, with the full usernames whose sessions must refresh.
-acl_changed = django.dispatch.Signal()
 
 
 class RuleErrors(ValidationError):
@@ -127,7 +123,6 @@ def _replace_rules(*, org, owner: dict, rules: list[dict]) -> None:
 def _notify(org: Organization, usernames: list[str], reason: str) -> None:
     for username in usernames:
         emit_refresh(org=org, username=username, reason=reason)
-    transaction.on_commit(lambda: acl_changed.send(sender=Organization, org=org, usernames=usernames))
 
 
 @transaction.atomic

@@ -10,7 +10,8 @@ from typing import Annotated
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
-from ninja import Schema
+from ninja import Field, Schema
+from ninja.pagination import LimitOffsetPagination
 from ninja.security import HttpBearer
 from pydantic import AfterValidator
 
@@ -131,3 +132,12 @@ class Mapped:
 
     def __getitem__(self, page: slice):
         return [self.to_out(row) for row in self.queryset[page]]
+
+
+class Paging(LimitOffsetPagination):
+    """Limit and offset of the REST API's offset-paged lists: both bounded, so a huge value
+    is a 422 with the rule, never a query the database cannot run (a 500)."""
+
+    class Input(Schema):
+        limit: int = Field(100, ge=1, le=1000, description="Items per page, 1 to 1,000")
+        offset: int = Field(0, ge=0, le=1_000_000, description="Items to skip, at most 1,000,000")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from .models import Membership, Organization, Role
+from .models import Membership, Organization
 
 
 def memberships_of(user) -> QuerySet[Membership]:
@@ -14,7 +14,3 @@ def memberships_of(user) -> QuerySet[Membership]:
 
 def members_of(org: Organization) -> QuerySet[Membership]:
     return Membership.objects.filter(org=org).select_related("user").order_by("user__email")
-
-
-def owner_count(org: Organization) -> int:
-    return Membership.objects.filter(org=org, role=Role.OWNER).count()

@@ -43,6 +43,13 @@ def test_every_list_endpoint_caps_its_limit(api, path):
         assert response.status_code == 422, (path, limit)
 
 
+@pytest.mark.parametrize("path", ["/users", "/tokens"])
+def test_a_huge_offset_is_a_422_not_a_query(api, path):
+    assert api.get(f"{path}?offset=1000000").status_code == 200
+    for offset in ("1000001", "9548226899072994246656", "-1"):
+        assert api.get(f"{path}?offset={offset}").status_code == 422, (path, offset)
+
+
 def test_list_endpoints_read_one_page_from_the_database(api, org_a, django_assert_max_num_queries):
     from audit.services import Actor
     from users.services import user_create

@@ -7,13 +7,14 @@ from datetime import datetime
 from django.conf import settings
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from cloudsignal_dashboard.api_base import (
     ERRORS,
     ApiError,
     ErrorOut,
     Mapped,
+    Paging,
     Text,
     actor_of,
     api_key_of,
@@ -144,7 +145,7 @@ def create_user(request: HttpRequest, body: UserIn):
 
 
 @users_router.get("", response={200: list[UserOut], **ERRORS}, summary="List MQTT users")
-@paginate(LimitOffsetPagination)
+@paginate(Paging)
 def list_users(request: HttpRequest, q: str = "", status: str = ""):
     require_scope(request, Scope.MANAGE)
     if status and status not in ("enabled", "disabled", "never_seen"):
@@ -230,7 +231,7 @@ def mint_token(request: HttpRequest, body: TokenIn):
 
 
 @tokens_router.get("", response={200: list[TokenOut], **ERRORS}, summary="List tokens")
-@paginate(LimitOffsetPagination)
+@paginate(Paging)
 def list_tokens(request: HttpRequest, user: str = "", status: str = ""):
     require_scope(request, Scope.TOKENS_MINT)
     if status and status not in TokenStatus.values:

@@ -2,9 +2,13 @@
 //
 // Keep-alive connections, a bounded number of them (a reconnect storm queues its authn calls
 // here instead of opening thousands of sockets), a timeout on every call. A request that
-// fails on a reused connection the server had just closed is sent once more on a new one.
+// fails on a reused connection (the server had just closed it, or keeps it open without
+// answering on it, as Django's development server was seen to) is sent once more on a new
+// connection: on a reused one the first answer must come within REUSED_TIMEOUT_MS.
 import http from 'node:http'
 import https from 'node:https'
+
+const REUSED_TIMEOUT_MS = 3000
 
 export class HookError extends Error {
   constructor (message, status = 0) {
@@ -18,6 +22,7 @@ export class Dashboard {
     this.base = new URL(url.endsWith('/') ? url : url + '/')
     this.transport = this.base.protocol === 'https:' ? https : http
     this.agent = new this.transport.Agent({ keepAlive: true, maxSockets, maxFreeSockets: maxSockets })
+    this.fresh = new this.transport.Agent({ keepAlive: false, maxSockets })
     this.headers = { Authorization: `Bearer ${secret}`, Accept: 'application/json' }
     this.timeoutMs = timeoutMs
   }
@@ -32,14 +37,14 @@ export class Dashboard {
 
   async request (method, path, body) {
     try {
-      return await this._once(method, path, body)
+      return await this._once(method, path, body, this.agent)
     } catch (error) {
       if (!error.reusedSocket) throw error
-      return this._once(method, path, body)
+      return this._once(method, path, body, this.fresh)
     }
   }
 
-  _once (method, path, body) {
+  _once (method, path, body, agent) {
     const url = new URL(path, this.base)
     const headers = { ...this.headers }
     if (body !== null) {
@@ -47,7 +52,7 @@ export class Dashboard {
       headers['Content-Length'] = Buffer.byteLength(body)
     }
     return new Promise((resolve, reject) => {
-      const req = this.transport.request(url, { method, headers, agent: this.agent }, (res) => {
+      const req = this.transport.request(url, { method, headers, agent }, (res) => {
         const chunks = []
         res.on('data', (chunk) => chunks.push(chunk))
         res.on('error', reject)
@@ -64,9 +69,16 @@ export class Dashboard {
           }
         })
       })
-      req.setTimeout(this.timeoutMs, () => req.destroy(new HookError(`${method} ${url.pathname}: no answer in ${this.timeoutMs} ms`)))
+      req.on('socket', () => {
+        const ms = req.reusedSocket ? REUSED_TIMEOUT_MS : this.timeoutMs
+        req.setTimeout(ms, () => {
+          const error = new HookError(`${method} ${url.pathname}: no answer in ${ms} ms`)
+          error.stalled = req.reusedSocket
+          req.destroy(error)
+        })
+      })
       req.on('error', (error) => {
-        error.reusedSocket = req.reusedSocket && error.code === 'ECONNRESET'
+        error.reusedSocket = req.reusedSocket && (error.code === 'ECONNRESET' || error.stalled === true)
         reject(error)
       })
       req.end(body === null ? undefined : body)
@@ -75,5 +87,6 @@ export class Dashboard {
 
   close () {
     this.agent.destroy()
+    this.fresh.destroy()
   }
 }
