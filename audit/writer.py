@@ -244,10 +244,15 @@ def _write(decoded: list) -> None:
         mark.save(update_fields=["epoch", "last_id"])
 
 
+def _reason(error: Exception) -> str:
+    first_line = str(error).splitlines()[0] if str(error) else ""
+    return f"{type(error).__name__}: {first_line}"[:300]
+
+
 def _dead_letter(client, raw: bytes, decoded, error: Exception) -> None:
     """Keep an item the database refused, with why; later items are written past it."""
     epoch, item_id, event = decoded
-    reason = f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"[:300]
+    reason = _reason(error)
     client.rpush(DEAD, json.dumps({"reason": reason, "item": raw.decode("utf-8", "replace")}))
     log.error(
         "audit event %s of %s set aside (%s): see manage.py audit_dead_letters", item_id, event.org_id, reason
