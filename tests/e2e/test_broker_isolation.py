@@ -280,3 +280,19 @@ def test_a_client_looping_outside_its_acl_cannot_flood_the_audit_log(
         flood.close()
         writer.stop_drainer()
         broker.stop()
+
+
+def test_reconnecting_at_once_with_the_same_id_leaves_no_ghost_session(broker, victim):
+    """A client that reconnects while its previous connection is still closing (what a
+    script running mosquitto_pub twice does) ends with every session closed: none stays
+    "live" to eat the org's connection quota."""
+    user, secret = victim
+    for _ in range(5):
+        first = Wire(broker.ports["mqtt"])
+        assert first.connect("quick", user.username, secret) == 0
+        first.disconnect()
+        second = Wire(broker.ports["mqtt"])
+        assert second.connect("quick", user.username, secret) == 0
+        second.disconnect()
+    sessions = MqttSession.objects.filter(client_id="quick")
+    wait_until(lambda: sessions.count() == 10 and not sessions.filter(disconnected_at__isnull=True).exists())
