@@ -50,3 +50,23 @@ def verify_chain(org_id: str) -> bool:
     from . import chain
 
     return chain.verify_and_remember(org_id).ok
+
+
+@shared_task
+def verify_all_chains() -> int:
+    """Verify every org's chain each day and remember the heads found intact: a head set
+    back later than that is reported as rolled back. Returns how many chains are broken
+    (each logged as an error, for the operator's alerting)."""
+    import logging
+
+    from orgs.models import Organization
+
+    from . import chain
+
+    broken = 0
+    for org_id in Organization.objects.order_by("pk").values_list("pk", flat=True).iterator():
+        verdict = chain.verify_and_remember(org_id)
+        if not verdict.ok:
+            broken += 1
+            logging.getLogger(__name__).error("audit chain broken: %s", verdict)
+    return broken

@@ -292,6 +292,8 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-expired-tokens": {"task": "users.tasks.sweep_expired_tokens", "schedule": 60.0},
     "scan-anomalies": {"task": "audit.tasks.scan_anomalies", "schedule": 60.0},
     "purge-expired-audit-events": {"task": "audit.tasks.purge_expired_audit_events", "schedule": 3600.0},
+    # Keeps each intact head in AuditVerifiedHead: a later rollback below it is found.
+    "verify-audit-chains": {"task": "audit.tasks.verify_all_chains", "schedule": 86400.0},
     "clear-expired-dashboard-sessions": {
         "task": "accounts.tasks.clear_expired_sessions",
         "schedule": 3600.0,

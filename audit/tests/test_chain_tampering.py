@@ -167,3 +167,19 @@ def test_the_signed_head_leaves_the_database_in_exports_and_webhooks(org_a, clie
     head = AuditChainHead.objects.get(org=org_a.org)
     assert last == {"chain_head": {"org": org_a.org.id, "seq": head.seq, "hash": head.hash, "mac": head.mac}}
     assert webhooks.payload(org_a.alert, "alert.opened")["audit_chain_head"]["mac"] == head.mac
+
+
+def test_the_daily_verification_remembers_heads_and_reports_breaks(org_a, org_b, settings, caplog):
+    from audit import tasks
+
+    assert settings.CELERY_BEAT_SCHEDULE["verify-audit-chains"]["task"] == "audit.tasks.verify_all_chains"
+    _events(org_a.org, 2)
+    _events(org_b.org, 2)
+    assert tasks.verify_all_chains() == 0
+    assert AuditVerifiedHead.objects.filter(org=org_a.org).exists()
+    assert AuditVerifiedHead.objects.filter(org=org_b.org).exists()
+    forged = _copy_of(org_b.org.id, 1)
+    forged.update(id=None, seq=10**9, hash="f" * 64)
+    AuditEvent.objects.bulk_create([AuditEvent(**forged)])
+    assert tasks.verify_all_chains() == 1
+    assert f"audit chain broken: {org_b.org.id}" in caplog.text
