@@ -45,7 +45,13 @@ class Finding:
 
 def event_evidence(events) -> list[dict]:
     return [
-        {"kind": "event", "id": e.pk, "label": f"{e.action} {e.actor_label}".strip(), "at": e.at.isoformat()}
+        {
+            "kind": "event",
+            "id": e.pk,
+            "seq": e.seq,  # its URL: the place in the org's chain
+            "label": f"{e.action} {e.actor_label}".strip(),
+            "at": e.at.isoformat(),
+        }
         for e in events.order_by("-at", "-id")[:EVIDENCE]
     ]
 

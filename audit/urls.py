@@ -11,7 +11,8 @@ urlpatterns = [
     path("export.csv", views.audit_export, {"fmt": "csv"}, name="export_csv"),
     path("export.jsonl", views.audit_export, {"fmt": "jsonl"}, name="export_jsonl"),
     path("verify/", views.audit_verify, name="verify"),
-    path("<int:event_id>/", views.audit_detail, name="detail"),
+    # The event's place in the org's chain: per org, so an URL names nothing of another org.
+    path("<int:seq>/", views.audit_detail, name="detail"),
 ]
 
 session_urlpatterns = [

@@ -103,9 +103,10 @@ def session_disconnect(request: HttpRequest, org_id: str) -> HttpResponse:
     return redirect("sessions:list", org_id=org_id)
 
 
-def audit_detail(request: HttpRequest, org_id: str, event_id: int) -> HttpResponse:
-    """One event: every field, the before/after of a change side by side, its chain link."""
-    event = request.tenant.get(AuditEvent, pk=event_id)
+def audit_detail(request: HttpRequest, org_id: str, seq: int) -> HttpResponse:
+    """One event (by its place in the org's chain): every field, the before/after of a
+    change side by side, its chain link."""
+    event = request.tenant.get(AuditEvent, seq=seq)
     details = dict(event.details)
     before, after = details.pop("before", None), details.pop("after", None)
     diff = []

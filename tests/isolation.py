@@ -54,7 +54,7 @@ def _alert(world) -> dict:
 
 
 def _audit_event(world) -> dict:
-    return {"event_id": world.audit_event.pk}
+    return {"seq": world.audit_event.seq}
 
 
 ORG_URL_CASES: dict[str, Kwargs] = {
@@ -99,6 +99,11 @@ ORG_URL_CASES: dict[str, Kwargs] = {
     "audit:verify": _none,
     "orgs:detection": _none,
 }
+
+# URLs whose object identifier is per org (an audit event's place in its org's chain): org
+# B's identifier in org A's URL names org A's own object, so there is no "another org's id"
+# to try; a member of B still gets 404 for the URL of A's object like for every other URL.
+PER_ORG_IDENTIFIERS = {"audit:detail"}
 
 METHODS = ("get", "post", "put", "patch", "delete")
 

@@ -27,7 +27,13 @@ def test_alert_list_filters_and_detail_links_the_evidence(org_a, client_for):
     alert = org_a.alert
     event = record_event(org_a.org, "auth.failure", actor=Actor("mqtt_user", "", "x"), outcome="failure")
     alert.evidence = [
-        {"kind": "event", "id": event.pk, "label": "auth.failure x", "at": event.at.isoformat()}
+        {
+            "kind": "event",
+            "id": event.pk,
+            "seq": event.seq,
+            "label": "auth.failure x",
+            "at": event.at.isoformat(),
+        }
     ]
     alert.save()
     client = client_for(org_a.auditor)
@@ -39,7 +45,7 @@ def test_alert_list_filters_and_detail_links_the_evidence(org_a, client_for):
     assert client.get(_url(org_a, "alerts:list"), {"status": "nope"}).status_code == 400
     assert client.get(_url(org_a, "alerts:list"), {"detector": "nope"}).status_code == 400
     detail = client.get(_url(org_a, "alerts:detail", alert_id=alert.pk)).content.decode()
-    assert _url(org_a, "audit:detail", event_id=event.pk) in detail
+    assert _url(org_a, "audit:detail", seq=event.seq) in detail
     assert "Acknowledge" not in detail  # auditors read
 
 
@@ -266,10 +272,29 @@ def test_audit_detail_shows_the_change_side_by_side(org_a, client_for):
         after={"enabled": False},
         details={"comment": "why"},
     )
-    page = client_for(org_a.auditor).get(_url(org_a, "audit:detail", event_id=event.pk)).content.decode()
+    page = client_for(org_a.auditor).get(_url(org_a, "audit:detail", seq=event.seq)).content.decode()
     assert 'data-testid="diff"' in page and "table-warning" in page and "why" in page and event.hash in page
 
 
 def test_the_chain_badge(org_a, client_for):
     badge = client_for(org_a.auditor).get(_url(org_a, "audit:verify")).content.decode()
     assert "Chain verified" in badge
+
+
+def test_evidence_recorded_before_event_urls_were_per_org_gets_its_seq(org_a):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("audit.migrations.0010_alert_evidence_seq")
+    event = AuditEvent.objects.filter(org=org_a.org).order_by("seq").first()
+    alert = org_a.alert
+    alert.evidence = [
+        {"kind": "event", "id": event.pk, "label": "old"},
+        {"kind": "event", "id": 10**9, "label": "purged since"},
+        {"kind": "user", "name": "x", "label": "x"},
+    ]
+    alert.save()
+    migration.add_seq(apps, None)
+    alert.refresh_from_db()
+    assert [item.get("seq") for item in alert.evidence] == [event.seq, None, None]

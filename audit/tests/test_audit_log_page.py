@@ -107,3 +107,17 @@ def test_keyset_cursors_are_exact_to_the_microsecond(org_a):
         if cursor is None:
             break
     assert sorted(seen) == [f"tick.{i}" for i in range(7)]
+
+
+def test_an_events_url_is_its_place_in_the_orgs_chain(org_a, org_b, client_for):
+    _events(org_b, 5)  # another org's events: they do not move org A's numbers
+    _events(org_a, 3)
+    event = AuditEvent.objects.filter(org=org_a.org).order_by("-seq").first()
+    url = reverse("audit:detail", kwargs={"org_id": org_a.org.id, "seq": event.seq})
+    assert url.endswith(f"/audit/{event.seq}/")
+    page = client_for(org_a.auditor).get(url).content.decode()
+    assert f"Event #{event.seq}" in page and event.subject_label in page
+    log = client_for(org_a.auditor).get(_url(org_a)).content.decode()
+    assert f'href="{url}"' in log
+    missing = reverse("audit:detail", kwargs={"org_id": org_a.org.id, "seq": event.seq + 1000})
+    assert client_for(org_a.auditor).get(missing).status_code == 404
