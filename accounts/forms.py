@@ -6,7 +6,7 @@ from django import forms
 from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 
-from cloudsignal_dashboard.forms import StyledFormMixin
+from core.forms import StyledFormMixin
 from orgs.models import Organization
 
 

@@ -14,8 +14,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.http import HttpRequest
 
-from cloudsignal_dashboard import ratelimit
-from cloudsignal_dashboard.client_ip import client_ip
+from core import ratelimit
+from core.client_ip import client_ip
 
 
 def normal_username(request: HttpRequest | None, credentials: dict | None) -> str:

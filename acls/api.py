@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 
-from cloudsignal_dashboard.api_base import (
+from orgs.api_auth import (
     ERRORS,
     ApiError,
     ErrorOut,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from acls.topics import InvalidTopic, validate_filter, validate_topic
-from cloudsignal_dashboard.forms import StyledFormMixin
+from core.forms import StyledFormMixin
 
 
 class RuleSetCreateForm(StyledFormMixin, forms.Form):

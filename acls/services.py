@@ -17,7 +17,7 @@ from django.db.models import F
 
 from audit.services import Actor, Subject, record_event
 from broker.revocations import emit_refresh
-from cloudsignal_dashboard.errors import Conflict
+from core.errors import Conflict
 from orgs.models import Organization
 from users.models import MqttUser
 

@@ -16,8 +16,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from audit.services import Actor
-from cloudsignal_dashboard.forms import add_service_errors
-from cloudsignal_dashboard.pages import render_page
+from core.forms import add_service_errors
+from core.pages import render_page
 from users.models import MqttUser, TempToken
 
 from . import editor as ed

@@ -7,8 +7,8 @@ from datetime import datetime
 from django.http import HttpRequest
 from ninja import Field, Router, Schema
 
-from cloudsignal_dashboard import keyset
-from cloudsignal_dashboard.api_base import ERRORS, ApiError, org_of, require_scope
+from core import keyset
+from orgs.api_auth import ERRORS, ApiError, org_of, require_scope
 from orgs.models import Scope
 
 from . import selectors

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from cloudsignal_dashboard import egress
+from core import egress
 
 from . import webhooks
 from .models import ScanSettings

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django import forms
 
-from cloudsignal_dashboard import egress
-from cloudsignal_dashboard.forms import StyledFormMixin
+from core import egress
+from core.forms import StyledFormMixin
 
 from .alerts import COMMENT_MAX
 from .detection import TUNABLE

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
-from cloudsignal_dashboard.credentials import new_id
+from core.credentials import new_id
 
 
 def _alert_id() -> str:

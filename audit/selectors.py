@@ -13,7 +13,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from cloudsignal_dashboard import keyset
+from core import keyset
 
 from .models import AuditEvent
 from .services import normal_ip

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
 
-from cloudsignal_dashboard.client_ip import client_ip
+from core.client_ip import client_ip
 
 from . import chain
 from .models import ActorType, AuditEvent, Outcome
@@ -53,7 +53,7 @@ class Subject:
 
 
 def peer_ip_of(request: HttpRequest | None) -> str | None:
-    """The caller's address (behind the trusted proxies: see cloudsignal_dashboard.client_ip)."""
+    """The caller's address (behind the trusted proxies: see core.client_ip)."""
     return client_ip(request)
 
 

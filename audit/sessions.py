@@ -6,7 +6,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 
 from broker.revocations import emit_disconnect
-from cloudsignal_dashboard import keyset
+from core import keyset
 
 from .models import MqttSession, Transport
 from .services import Actor, Subject, record_event

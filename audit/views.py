@@ -11,8 +11,8 @@ from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_http_methods, require_POST
 
-from cloudsignal_dashboard.forms import add_service_errors
-from cloudsignal_dashboard.pages import render_page, render_secret
+from core.forms import add_service_errors
+from core.pages import render_page, render_secret
 
 from . import anomalies, charts, detection, selectors
 from . import sessions as session_service

@@ -19,7 +19,7 @@ import time
 from django.conf import settings
 from django.db import transaction
 
-from cloudsignal_dashboard import egress
+from core import egress
 
 from .models import Alert, ScanSettings
 

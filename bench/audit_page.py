@@ -32,7 +32,7 @@ from accounts.models import User
 from audit import chain, retention
 from audit.models import AuditEvent
 from audit.selectors import PAGE_SIZE
-from cloudsignal_dashboard import keyset
+from core import keyset
 from orgs.models import Membership, Organization, Role
 
 ACTIONS = ["auth.success", "auth.success", "auth.failure", "mqtt_user.updated", "token.minted"]

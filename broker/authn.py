@@ -18,9 +18,9 @@ from acls.policy import compile_policy, expand
 from audit import writer
 from audit.models import ActorType, Outcome
 from audit.services import Actor, Subject, event_values, normal_ip
-from cloudsignal_dashboard import credentials, rawsql
-from cloudsignal_dashboard.rawsql import aware
-from cloudsignal_dashboard.text import CONTROL, shown
+from core import credentials, rawsql
+from core.rawsql import aware
+from core.text import CONTROL, shown
 from orgs.models import ORG_ID_PATTERN
 from users.models import MqttUser, TokenStatus
 from users.services import verify_user_secret

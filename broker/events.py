@@ -16,7 +16,7 @@ from django.db.models import Count
 from audit import chain
 from audit.models import ActorType, LiveConnections, MqttSession, Outcome, Transport
 from audit.services import Actor, Subject, build_event
-from cloudsignal_dashboard.text import CONTROL, shown
+from core.text import CONTROL, shown
 from orgs.models import Organization
 from users.models import MqttUser
 

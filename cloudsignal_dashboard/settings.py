@@ -141,7 +141,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "cloudsignal_dashboard.middleware.RejectControlCharactersMiddleware",
+    "core.middleware.RejectControlCharactersMiddleware",
     # The broker's hook API answers here, before the dashboard's cookie-based layers.
     "broker.views.BrokerHookMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -339,11 +339,11 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "username"
 # "viCtim@x" is the same account as "victim@x" for every throttle.
 AXES_USERNAME_CALLABLE = "accounts.throttle.normal_username"
-# The client's address (cloudsignal_dashboard.client_ip) for the throttle and the audit log:
+# The client's address (core.client_ip) for the throttle and the audit log:
 # behind TRUSTED_PROXY_COUNT reverse proxies, each appending to X-Forwarded-For, the entry
 # that many places from the right; 0 (no proxy): the socket's address, the header ignored.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
-AXES_CLIENT_IP_CALLABLE = "cloudsignal_dashboard.client_ip.client_ip"
+AXES_CLIENT_IP_CALLABLE = "core.client_ip.client_ip"
 # Beside the (account, address) lock: failures one address may make across all accounts,
 # and one account may take from all addresses (`limits` rate strings).
 LOGIN_FAILURES_PER_ADDRESS = env.str("LOGIN_FAILURES_PER_ADDRESS", default="30/15minutes")

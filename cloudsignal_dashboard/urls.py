@@ -7,8 +7,8 @@ from django.urls import include, path, register_converter
 
 from audit.urls import alert_urlpatterns, session_urlpatterns
 from broker import urls as broker_urls
-from cloudsignal_dashboard import health
 from cloudsignal_dashboard.api import api
+from core import health
 from orgs import views as org_views
 from orgs.tenancy import OrgIdConverter
 from users.urls import token_urlpatterns

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from audit.models import ActorType
 from audit.services import Actor, Subject, record_event
-from cloudsignal_dashboard import credentials
+from core import credentials
 
 from .models import ApiKey, Organization, Scope
 

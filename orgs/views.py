@@ -17,8 +17,8 @@ from audit.charts import bar_chart
 from audit.checklist import checklist
 from audit.models import Alert, AlertStatus, AuditEvent, MqttSession
 from audit.services import Actor
-from cloudsignal_dashboard.forms import add_service_errors
-from cloudsignal_dashboard.pages import render_page, render_secret
+from core.forms import add_service_errors
+from core.pages import render_page, render_secret
 from users.models import MqttUser, TempToken
 
 from . import services

@@ -6,7 +6,7 @@ import pytest
 from django.test import RequestFactory
 
 from audit.services import peer_ip_of
-from cloudsignal_dashboard.client_ip import client_ip
+from core.client_ip import client_ip
 
 
 @pytest.mark.parametrize(

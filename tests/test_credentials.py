@@ -7,7 +7,7 @@ import hmac
 
 import pytest
 
-from cloudsignal_dashboard import credentials
+from core import credentials
 
 PEPPER = b"test-pepper"
 

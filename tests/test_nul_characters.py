@@ -1,5 +1,5 @@
 """Control characters anywhere in a request are refused with a message, never a 500 and
-never stored (cloudsignal_dashboard.text: line breaks stay allowed in form text)."""
+never stored (core.text: line breaks stay allowed in form text)."""
 
 from __future__ import annotations
 

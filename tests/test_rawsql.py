@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from django.db import connection
 
-from cloudsignal_dashboard.rawsql import aware, fetchone
+from core.rawsql import aware, fetchone
 
 
 def test_aware_treats_naive_values_as_utc_and_keeps_aware_ones():

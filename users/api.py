@@ -9,7 +9,8 @@ from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
-from cloudsignal_dashboard.api_base import (
+from core.ratelimit import hit
+from orgs.api_auth import (
     ERRORS,
     ApiError,
     ErrorOut,
@@ -22,7 +23,6 @@ from cloudsignal_dashboard.api_base import (
     org_of,
     require_scope,
 )
-from cloudsignal_dashboard.ratelimit import hit
 from orgs.models import Scope
 
 from . import services, tokens

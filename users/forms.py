@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
-from cloudsignal_dashboard.forms import StyledFormMixin
+from core.forms import StyledFormMixin
 
 from .models import ROTATION_GRACE_CHOICES, TokenStatus
 from .selectors import USER_STATUS_FILTERS

@@ -6,7 +6,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
 
-from cloudsignal_dashboard.credentials import new_id
+from core.credentials import new_id
 
 NAME_PATTERN = r"[a-z0-9._-]{1,64}"
 name_validator = RegexValidator(

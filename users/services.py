@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from audit.services import Actor, Subject, changed_fields, record_event
 from broker.revocations import emit_disconnect
-from cloudsignal_dashboard import credentials
-from cloudsignal_dashboard.errors import Conflict
+from core import credentials
+from core.errors import Conflict
 from orgs.models import Organization
 
 from .models import ROTATION_GRACE_CHOICES, MqttUser, name_validator

@@ -18,9 +18,9 @@ from django.utils import timezone
 
 from audit.services import Actor, Subject, record_event
 from broker.revocations import emit_disconnect
-from cloudsignal_dashboard import credentials
-from cloudsignal_dashboard.errors import Conflict
-from cloudsignal_dashboard.rawsql import aware
+from core import credentials
+from core.errors import Conflict
+from core.rawsql import aware
 from orgs.models import Organization
 
 from .models import MqttUser, TempToken, TokenStatus, token_status

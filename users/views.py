@@ -14,8 +14,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from audit.models import AuditEvent
 from audit.services import Actor
-from cloudsignal_dashboard.forms import add_service_errors
-from cloudsignal_dashboard.pages import render_page, render_secret
+from core.forms import add_service_errors
+from core.pages import render_page, render_secret
 
 from . import services, tokens
 from .forms import DescriptionForm, RotateForm, TokenFilterForm, TokenMintForm, UserCreateForm, UserFilterForm

@@ -16,7 +16,7 @@ def person(db):
 @pytest.fixture(autouse=True)
 def fresh_limits(settings):
     """The wider sign-in limits live in Redis: each test starts with none counted."""
-    from cloudsignal_dashboard import ratelimit
+    from core import ratelimit
 
     ratelimit._limiter(settings.REDIS_URL or "memory://").storage.reset()
 

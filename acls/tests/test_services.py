@@ -17,7 +17,7 @@ from acls.services import (
 from audit.models import AuditEvent
 from audit.services import Actor
 from broker.models import Revocation
-from cloudsignal_dashboard.errors import Conflict
+from core.errors import Conflict
 from users.services import user_create
 
 pytestmark = pytest.mark.django_db

@@ -85,7 +85,7 @@ def test_keyset_cursors_are_exact_to_the_microsecond(org_a):
     from datetime import UTC, datetime
     from types import SimpleNamespace
 
-    from cloudsignal_dashboard import keyset
+    from core import keyset
 
     for at in (
         datetime(2026, 11, 29, 6, 43, 53, 999_999, tzinfo=UTC),

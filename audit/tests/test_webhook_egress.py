@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from audit import webhooks
 from audit.models import AuditEvent, ScanSettings
-from cloudsignal_dashboard import egress
+from core import egress
 
 FORM = {
     "brute_force_failures": 10,

@@ -7,8 +7,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from cloudsignal_dashboard import credentials
 from conftest import PASSWORD
+from core import credentials
 from tests.browser.conftest import sign_in
 from users.models import MqttUser, TempToken
 

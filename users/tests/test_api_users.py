@@ -4,7 +4,7 @@ import pytest
 
 from audit.models import AuditEvent
 from broker.models import Revocation
-from cloudsignal_dashboard import credentials
+from core import credentials
 from users.models import MqttUser
 from users.services import verify_user_secret
 

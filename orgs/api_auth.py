@@ -16,10 +16,9 @@ from ninja.security import HttpBearer
 from pydantic import AfterValidator
 
 from audit.services import Actor
+from core.text import control_character
 from orgs.api_keys import api_key_actor, api_key_authenticate
 from orgs.models import ApiKey, Organization
-
-from .text import control_character
 
 
 class ApiError(Exception):
@@ -38,7 +37,7 @@ def _no_control(value: str) -> str:
     return value
 
 
-# A string field of a request: no control character (cloudsignal_dashboard.text), refused
+# A string field of a request: no control character (core.text), refused
 # here with a 422 instead of failing in the database or reaching the audit log.
 Text = Annotated[str, AfterValidator(_no_control)]
 

@@ -18,7 +18,7 @@ def _message(where: str, character: str) -> str:
 
 class RejectControlCharactersMiddleware:
     """Answer 400 to a path, query string or form field carrying a control character
-    (``cloudsignal_dashboard.text``; form fields may hold line breaks), before any view.
+    (``core.text``; form fields may hold line breaks), before any view.
 
     A NUL reaching a query would fail in PostgreSQL (a 500), and the others would reach the
     audit log and its exports; JSON bodies are checked by their schemas (the API) and by the
