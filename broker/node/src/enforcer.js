@@ -184,7 +184,7 @@ export class Enforcer {
     const key = `${org}/${cs.clientId}`
     const holder = await this.clientIds.holder(key)
     if (holder !== null && holder !== username) {
-      this.refused(client, username, 'client id held by another user of the org')
+      this.refused(client, username, 'client id held by another user of the org', 'client_identifier_in_use')
       throw refusal(RC.identifierRejected, 'client id in use')
     }
     Object.assign(cs, grant, { username, org, key, secret, tokenId: tokenIdOf(secret), claim: randomUUID() })
@@ -323,7 +323,8 @@ export class Enforcer {
     this.emit(this.event('client.check_authz_complete', client, extra))
   }
 
-  refused (client, username, why) {
+  // reasonCode: EMQX's name for the refusal, as the dashboard audits it (mqtt.connect_refused).
+  refused (client, username, why, reasonCode = 'client_identifier_not_valid') {
     const cs = client.cs
     this.log.info(`refused CONNECT of ${JSON.stringify(cs.clientId)}: ${why}`)
     this.emit({
@@ -334,7 +335,7 @@ export class Enforcer {
       peername: peername(cs.peer),
       proto_ver: cs.protoVer,
       transport: cs.transport,
-      reason_code: why.includes('held by') ? 'client_identifier_in_use' : 'client_identifier_not_valid',
+      reason_code: reasonCode,
       timestamp: Date.now()
     })
   }
