@@ -59,7 +59,7 @@ def test_rule_sets_crud(api):
     assert not RuleSet.objects.filter(name="x").exists()
     updated = api.call("put", "/rule-sets/agent", {"rules": AGENT[:1], "revision": 1})
     assert updated.status_code == 200 and len(updated.json()["rules"]) == 1
-    assert [rs["name"] for rs in api.get("/rule-sets").json()] == ["agent"]
+    assert [rs["name"] for rs in api.get("/rule-sets").json()["items"]] == ["agent"]
     assert api.delete("/rule-sets/agent").status_code == 204
     assert api.get("/rule-sets/agent").status_code == 404
 
@@ -69,7 +69,7 @@ def test_another_orgs_rule_set_is_invisible(api, api_key_for, org_b, client, age
 
     ApiClient(client, api_key_for(org_b)[1]).post("/rule-sets", {"name": "theirs", "rules": AGENT})
     assert api.get("/rule-sets/theirs").status_code == 404
-    assert api.get("/rule-sets").json() == []
+    assert api.get("/rule-sets").json() == {"items": [], "count": 0}
     response = api.call("put", "/users/agent-01/acl", {"rules": [], "rule_sets": ["theirs"], "revision": 0})
     assert response.status_code == 422 and "No rule set named 'theirs'" in response.json()["detail"]
 
@@ -113,3 +113,19 @@ def test_simulate_a_token(api, agent):
         "/simulate", {"token": token, "action": "subscribe", "topic": "agents/agent-01/inbox"}
     ).json()
     assert result["allowed"] is True
+
+
+def test_rule_sets_list_pages_in_the_database(api, agent, django_assert_max_num_queries):
+    for name in ("a", "b", "c"):
+        api.post("/rule-sets", {"name": name, "rules": AGENT})
+    api.call("put", "/users/agent-01/acl", {"rules": [], "rule_sets": ["b"], "revision": 0})
+    page = api.get("/rule-sets?limit=2&offset=1").json()
+    assert page["count"] == 3
+    assert [(rs["name"], rs["assigned_users"], len(rs["rules"])) for rs in page["items"]] == [
+        ("b", 1, 2),
+        ("c", 0, 2),
+    ]
+    assert api.get("/rule-sets?limit=1001").status_code == 422
+    # The rules and assignment counts of a page are read together, not one query per set.
+    with django_assert_max_num_queries(6):
+        api.get("/rule-sets?limit=3")
