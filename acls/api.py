@@ -7,19 +7,20 @@ from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
-from orgs.api_auth import (
+from core.api import (
     ERRORS,
     ApiError,
     ErrorOut,
     Mapped,
     Paging,
+    Scope,
     Text,
-    actor_of,
-    org_get,
     org_of,
     require_scope,
+    scoped,
+    scoped_get,
 )
-from orgs.models import Scope
+from orgs.api_auth import actor_of
 from users.api import user_by_name
 from users.models import TempToken
 
@@ -110,9 +111,9 @@ def _with_counts(rule_sets: QuerySet[RuleSet]) -> QuerySet[RuleSet]:
 
 
 def _rule_set(request: HttpRequest, name: str) -> RuleSet:
-    return org_get(
+    return scoped_get(
         request,
-        _with_counts(RuleSet.objects.select_related("org")),
+        _with_counts(scoped(request, RuleSet).select_related("org")),
         f"No rule set named {name!r} in this organization.",
         name=name,
     )
@@ -157,7 +158,7 @@ def put_acl(request: HttpRequest, name: str, body: AclIn):
 @paginate(Paging)
 def list_rule_sets(request: HttpRequest):
     require_scope(request, Scope.MANAGE)
-    return Mapped(_with_counts(RuleSet.objects.filter(org=org_of(request))).order_by("name"), _rule_set_out)
+    return Mapped(_with_counts(scoped(request, RuleSet)).order_by("name"), _rule_set_out)
 
 
 @rule_sets_router.post("", response={201: RuleSetOut, **ACL_ERRORS}, summary="Create a rule set")
@@ -216,14 +217,12 @@ def simulate(request: HttpRequest, body: SimulateIn):
     if bool(body.user) == bool(body.token):
         raise ApiError(422, "Give either user (a name) or token (an id).")
     if body.token:
-        token = (
-            TempToken.objects.select_related("user", "user__org")
-            .filter(org=org_of(request), pk=body.token.removeprefix("cst_"))
-            .first()
-        )
-        if token is None:
-            raise ApiError(404, f"No token {body.token!r} in this organization.")
-        user = token.user
+        user = scoped_get(
+            request,
+            scoped(request, TempToken).select_related("user", "user__org"),
+            f"No token {body.token!r} in this organization.",
+            pk=body.token.removeprefix("cst_"),
+        ).user
     else:
         user = user_by_name(request, body.user)
     result = services.simulate(user, action=body.action, topic=body.topic, client_id=body.client_id)

@@ -8,8 +8,7 @@ from django.http import HttpRequest
 from ninja import Field, Router, Schema
 
 from core import keyset
-from orgs.api_auth import ERRORS, ApiError, org_of, require_scope
-from orgs.models import Scope
+from core.api import ERRORS, ApiError, Scope, require_scope, scoped
 
 from . import selectors
 from . import sessions as session_service
@@ -46,7 +45,7 @@ class AuditPageOut(Schema):
 def list_audit(request: HttpRequest, action: str = "", after: str = "", limit: int = 100):
     _check_page_request(request, limit)
     try:
-        events = selectors.filter_events(AuditEvent.objects.filter(org=org_of(request)), {"action": action})
+        events = selectors.filter_events(scoped(request, AuditEvent), {"action": action})
         rows, next_cursor = selectors.page_of(events, after or None, limit)
     except selectors.BadFilter as error:
         raise ApiError(422, str(error)) from None
@@ -78,7 +77,7 @@ def list_sessions(
     request: HttpRequest, user: str = "", active: bool | None = None, after: str = "", limit: int = 100
 ):
     _check_page_request(request, limit)
-    qs = MqttSession.objects.filter(org=org_of(request))
+    qs = scoped(request, MqttSession)
     if user:
         qs = qs.filter(user__name=user)
     if active is not None:
@@ -117,13 +116,12 @@ def list_alerts(request: HttpRequest, status: str = "active", after: str = "", l
     """``status``: open, acknowledged, resolved, active (open or acknowledged, the default) or all.
     ``after`` is the ``next`` of the previous page (an alert id)."""
     _check_page_request(request, limit)
-    org = org_of(request)
     try:
-        qs = Alert.objects.filter(org=org).with_status(status)
+        qs = scoped(request, Alert).with_status(status)
     except ValueError as error:
         raise ApiError(422, str(error)) from None
     if after:
-        cursor = Alert.objects.filter(org=org, pk=after).values_list("last_seen", "pk").first()
+        cursor = scoped(request, Alert).filter(pk=after).values_list("last_seen", "pk").first()
         if cursor is None:
             raise ApiError(422, "after is not an alert of this organization; start from the first page.")
         qs = keyset.older_than(qs, "last_seen", *cursor)

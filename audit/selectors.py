@@ -7,16 +7,13 @@ import csv
 import io
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
 
 from django.db.models import QuerySet
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from core import keyset
+from core.filters import BadFilter, parse_ip, parse_when
 
 from .models import AuditEvent
-from .services import normal_ip
 
 PAGE_SIZE = 50
 EXPORT_BATCH = 2000
@@ -31,37 +28,6 @@ EXPORT_FIELDS = [
     "peer_ip",
     "details",
 ]
-
-
-class BadFilter(ValueError):
-    """A filter value that cannot be used; the message says which and why."""
-
-
-def parse_when(value: str, name: str) -> datetime:
-    """A filter's date and time (UTC unless it says otherwise); BadFilter saying what is wrong
-    for text that is no date, a date that does not exist or one out of range."""
-    example = "a date and time such as 2026-11-29T14:00"
-    try:
-        parsed = parse_datetime(value.strip())
-    except ValueError:  # well formed, but no such date or time (2026-13-45T99:99)
-        raise BadFilter(f"{name} is not a real date and time: {value!r}; use {example}.") from None
-    if parsed is None:
-        raise BadFilter(f"{name} must be {example}, not {value!r}.")
-    try:
-        aware = parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed, UTC)
-        in_utc = aware.astimezone(UTC)  # year 1 at +23:59 has no UTC time
-    except (OverflowError, ValueError):
-        raise BadFilter(f"{name} is out of range: {value!r}.") from None
-    if not 1970 <= in_utc.year <= 9999:
-        raise BadFilter(f"{name} must lie between the years 1970 and 9999, not {value!r}.")
-    return aware
-
-
-def parse_ip(value: str) -> str:
-    address = normal_ip(value.strip())
-    if address is None:
-        raise BadFilter(f"{value!r} is not an IP address.")
-    return address
 
 
 def filter_events(qs: QuerySet[AuditEvent], params) -> QuerySet[AuditEvent]:

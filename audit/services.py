@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
 
-from core.client_ip import client_ip
+from core.client_ip import client_ip, normal_ip
 
 from . import chain
 from .models import ActorType, AuditEvent, Outcome
@@ -55,16 +53,6 @@ class Subject:
 def peer_ip_of(request: HttpRequest | None) -> str | None:
     """The caller's address (behind the trusted proxies: see core.client_ip)."""
     return client_ip(request)
-
-
-@lru_cache(maxsize=4096)  # the broker's hot path sees the same addresses again and again
-def normal_ip(value: str | None) -> str | None:
-    """The address as the database gives it back (the hash chain hashes what is stored),
-    or None for anything that is not an address."""
-    try:
-        return str(ipaddress.ip_address(value)) if value else None
-    except ValueError:
-        return None
 
 
 def _scrub(value: Any) -> Any:

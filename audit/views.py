@@ -11,10 +11,11 @@ from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_http_methods, require_POST
 
+from core import charts
 from core.forms import add_service_errors
 from core.pages import render_page, render_secret
 
-from . import anomalies, charts, detection, selectors
+from . import anomalies, detection, selectors
 from . import sessions as session_service
 from .alerts import acknowledge, resolve
 from .chain import verdict_or_progress

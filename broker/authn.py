@@ -17,8 +17,9 @@ from acls import cache as acl_cache
 from acls.policy import compile_policy, expand
 from audit import writer
 from audit.models import ActorType, Outcome
-from audit.services import Actor, Subject, event_values, normal_ip
+from audit.services import Actor, Subject, event_values
 from core import credentials, rawsql
+from core.client_ip import normal_ip
 from core.rawsql import aware
 from core.text import CONTROL, shown
 from orgs.models import ORG_ID_PATTERN

@@ -11,8 +11,9 @@ from django.utils import timezone
 from audit.models import ActorType
 from audit.services import Actor, Subject, record_event
 from core import credentials
+from core.api import Scope
 
-from .models import ApiKey, Organization, Scope
+from .models import ApiKey, Organization
 
 # last_used_at is written at most this often per key, not on every call.
 LAST_USED_RESOLUTION = timedelta(seconds=60)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from django import forms
 
+from core.api import Scope
 from core.forms import StyledFormMixin
 
-from .models import QUOTA_BOUNDS, Organization, Role, Scope
+from .models import QUOTA_BOUNDS, Organization, Role
 
 
 class OrgCreateForm(StyledFormMixin, forms.Form):

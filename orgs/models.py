@@ -9,6 +9,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, ProhibitNullCharactersValidator
 from django.db import models
 
+from core.api import Scope
+
 ORG_ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz234567"  # lowercase RFC 4648 base32
 ORG_ID_PATTERN = r"org_[a-z2-7]{12}"
 
@@ -135,11 +137,6 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} is {self.role} of {self.org_id}"
-
-
-class Scope(models.TextChoices):
-    TOKENS_MINT = "tokens:mint", "tokens:mint — mint, list and revoke temporary tokens"
-    MANAGE = "manage", "manage — everything the API offers, MQTT users included"
 
 
 class ApiKey(models.Model):

@@ -24,7 +24,7 @@ from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 
-from .models import ORG_ID_PATTERN, WRITE_ROLES, Membership, Organization, Role
+from .models import ORG_ID_PATTERN, WRITE_ROLES, ApiKey, Membership, Organization, Role
 
 ORG_URL_KWARG = "org_id"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -44,14 +44,24 @@ class OrgIdConverter:
 
 @dataclass(frozen=True)
 class Tenant:
-    """The org of this request and the caller's role in it."""
+    """The org of this request and who is asking: a member (pages) or an API key (the REST
+    API); either way objects are read through ``scope()``."""
 
     org: Organization
-    membership: Membership
+    membership: Membership | None = None
+    api_key: ApiKey | None = None
+
+    @classmethod
+    def of_api_key(cls, key: ApiKey) -> Tenant:
+        return cls(org=key.org, api_key=key)
+
+    def allows(self, scope: str) -> bool:
+        """An API key's scopes; a member's rights are roles (``requires_role``)."""
+        return self.api_key is not None and self.api_key.allows(scope)
 
     @property
     def role(self) -> str:
-        return self.membership.role
+        return self.membership.role if self.membership else ""
 
     @property
     def can_write(self) -> bool:

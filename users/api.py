@@ -9,21 +9,21 @@ from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
-from core.ratelimit import hit
-from orgs.api_auth import (
+from core.api import (
     ERRORS,
     ApiError,
     ErrorOut,
     Mapped,
     Paging,
+    Scope,
     Text,
-    actor_of,
-    api_key_of,
-    org_get,
     org_of,
     require_scope,
+    scoped,
+    scoped_get,
 )
-from orgs.models import Scope
+from core.ratelimit import hit
+from orgs.api_auth import actor_of, api_key_of
 
 from . import services, tokens
 from .models import MqttUser, TempToken, TokenStatus
@@ -97,9 +97,9 @@ class TokenMintedOut(Schema):
 
 
 def user_by_name(request: HttpRequest, name: str) -> MqttUser:
-    return org_get(
+    return scoped_get(
         request,
-        MqttUser.objects.select_related("org"),
+        scoped(request, MqttUser).select_related("org"),
         f"No MQTT user named {name!r} in this organization.",
         name=name,
     )
@@ -150,7 +150,7 @@ def list_users(request: HttpRequest, q: str = "", status: str = ""):
     require_scope(request, Scope.MANAGE)
     if status and status not in ("enabled", "disabled", "never_seen"):
         raise ApiError(422, "status must be one of enabled, disabled, never_seen.")
-    users = filter_users(MqttUser.objects.filter(org=org_of(request)), q=q, status=status)
+    users = filter_users(scoped(request, MqttUser), q=q, status=status)
     return Mapped(users.select_related("org"), _user_out)
 
 
@@ -236,7 +236,7 @@ def list_tokens(request: HttpRequest, user: str = "", status: str = ""):
     require_scope(request, Scope.TOKENS_MINT)
     if status and status not in TokenStatus.values:
         raise ApiError(422, f"status must be one of {', '.join(TokenStatus.values)}.")
-    qs = TempToken.objects.filter(org=org_of(request)).select_related("user", "user__org")
+    qs = scoped(request, TempToken).select_related("user", "user__org")
     if user:
         qs = qs.filter(user__name=user)
     if status:
@@ -247,9 +247,9 @@ def list_tokens(request: HttpRequest, user: str = "", status: str = ""):
 @tokens_router.delete("/{token_id}", response={204: None, **ERRORS}, summary="Revoke a token")
 def revoke_token(request: HttpRequest, token_id: str):
     require_scope(request, Scope.TOKENS_MINT)
-    token = org_get(
+    token = scoped_get(
         request,
-        TempToken.objects.select_related("user", "org"),
+        scoped(request, TempToken).select_related("user", "org"),
         f"No token {token_id!r} in this organization.",
         pk=token_id.removeprefix("cst_"),
     )

@@ -11,8 +11,9 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from audit.services import Actor
+from core.api import Scope
 from orgs.api_keys import api_key_create
-from orgs.models import Organization, Scope
+from orgs.models import Organization
 
 
 class Command(BaseCommand):

@@ -4,8 +4,8 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from audit.charts import bar_chart
 from audit.models import MqttSession
+from core.charts import bar_chart
 
 
 def _session(world, minutes_before_this_hour: int, n: int):
