@@ -16,9 +16,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 
 from audit.services import Actor, Subject, record_event
-from broker.revocations import emit_refresh
 from core.errors import Conflict
 from orgs.models import Organization
+from sessions.revocations import emit_refresh
 from users.models import MqttUser
 
 from .models import AclRevision, AclRule, RuleSet, RuleSetAssignment, rule_set_name_validator

@@ -19,7 +19,9 @@ from django.db import connection, transaction
 from django.db.models import Count, Max, Min, Q
 from django.utils import timezone
 
-from .models import AuditEvent, Detector, MqttSession, ScanSettings, Severity
+from sessions.models import MqttSession
+
+from .models import AuditEvent, Detector, ScanSettings, Severity
 
 log = logging.getLogger(__name__)
 

@@ -8,20 +8,13 @@ from django.http import HttpRequest
 from ninja import Field, Router, Schema
 
 from core import keyset
-from core.api import ERRORS, ApiError, Scope, require_scope, scoped
+from core.api import ERRORS, ApiError, check_page_request, scoped
+from core.filters import BadFilter
 
 from . import selectors
-from . import sessions as session_service
-from .models import Alert, AuditEvent, MqttSession
+from .models import Alert, AuditEvent
 
 audit_router = Router(tags=["Audit"])
-
-
-def _check_page_request(request: HttpRequest, limit: int) -> None:
-    """What every list here asks first: the ``manage`` scope and a page size it serves."""
-    require_scope(request, Scope.MANAGE)
-    if not 1 <= limit <= 1000:
-        raise ApiError(422, "limit must be between 1 and 1000.")
 
 
 class AuditEventOut(Schema):
@@ -43,50 +36,13 @@ class AuditPageOut(Schema):
 
 @audit_router.get("", response={200: AuditPageOut, **ERRORS}, summary="Audit events, newest first")
 def list_audit(request: HttpRequest, action: str = "", after: str = "", limit: int = 100):
-    _check_page_request(request, limit)
+    check_page_request(request, limit)
     try:
         events = selectors.filter_events(scoped(request, AuditEvent), {"action": action})
         rows, next_cursor = selectors.page_of(events, after or None, limit)
-    except selectors.BadFilter as error:
+    except BadFilter as error:
         raise ApiError(422, str(error)) from None
     return {"events": rows, "next": next_cursor}
-
-
-class SessionOut(Schema):
-    username: str
-    client_id: str
-    token_id: str
-    peer_ip: str | None
-    transport: str
-    connected_at: datetime
-    disconnected_at: datetime | None
-    disconnect_reason: str
-    node: str = Field(description="The broker node the client was connected to")
-
-
-class SessionPageOut(Schema):
-    sessions: list[SessionOut]
-    next: str | None = Field(None, description="Pass as ?after= for the next (older) page")
-
-
-sessions_router = Router(tags=["Sessions"])
-
-
-@sessions_router.get("", response={200: SessionPageOut, **ERRORS}, summary="MQTT sessions, newest first")
-def list_sessions(
-    request: HttpRequest, user: str = "", active: bool | None = None, after: str = "", limit: int = 100
-):
-    _check_page_request(request, limit)
-    qs = scoped(request, MqttSession)
-    if user:
-        qs = qs.filter(user__name=user)
-    if active is not None:
-        qs = qs.filter(disconnected_at__isnull=active)
-    try:
-        rows, next_cursor = session_service.page_before(qs, after or None, limit)
-    except selectors.BadFilter as error:
-        raise ApiError(422, str(error)) from None
-    return {"sessions": rows, "next": next_cursor}
 
 
 class AlertOut(Schema):
@@ -115,7 +71,7 @@ alerts_router = Router(tags=["Alerts"])
 def list_alerts(request: HttpRequest, status: str = "active", after: str = "", limit: int = 100):
     """``status``: open, acknowledged, resolved, active (open or acknowledged, the default) or all.
     ``after`` is the ``next`` of the previous page (an alert id)."""
-    _check_page_request(request, limit)
+    check_page_request(request, limit)
     try:
         qs = scoped(request, Alert).with_status(status)
     except ValueError as error:

@@ -9,7 +9,9 @@ from itertools import groupby
 from django.urls import reverse
 from django.utils import timezone
 
-from .models import Alert, AlertStatus, Detector, MqttSession, ScanSettings
+from sessions.models import MqttSession
+
+from .models import Alert, AlertStatus, Detector, ScanSettings
 
 PASS, WARN, FAIL = "pass", "warn", "fail"
 LINT_OWNERS = 500  # rule owners linted per checklist (the worst of them counts)

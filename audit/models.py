@@ -127,69 +127,6 @@ class AuditQueueMark(models.Model):
         return f"{self.name} at {self.last_id}"
 
 
-class Transport(models.TextChoices):
-    MQTT = "mqtt", "MQTT (plain)"
-    MQTTS = "mqtts", "MQTT over TLS"
-    WS = "ws", "WebSocket"
-    WSS = "wss", "WebSocket over TLS"
-
-
-class MqttSession(models.Model):
-    """One MQTT connection, as the broker reported it (DESIGN §3).
-
-    A connection is identified by the broker node, the client id and the time it
-    connected (milliseconds), so repeated or out-of-order events land on one row.
-    """
-
-    org = models.ForeignKey("orgs.Organization", on_delete=models.CASCADE, related_name="+")
-    user = models.ForeignKey("users.MqttUser", on_delete=models.SET_NULL, null=True, related_name="sessions")
-    username = models.CharField(max_length=100)  # kept when the user is deleted
-    token_id = models.CharField(max_length=32, blank=True)
-    client_id = models.CharField(max_length=256)
-    node = models.CharField(max_length=128, blank=True)
-    peer_ip = models.GenericIPAddressField(null=True, blank=True)
-    peer_port = models.PositiveIntegerField(null=True, blank=True)
-    transport = models.CharField(max_length=8, choices=Transport.choices, blank=True)
-    proto_ver = models.CharField(max_length=8, blank=True)
-    connected_at_ms = models.BigIntegerField()
-    connected_at = models.DateTimeField(db_index=True)
-    disconnected_at = models.DateTimeField(null=True, blank=True)
-    disconnect_reason = models.CharField(max_length=64, blank=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["node", "client_id", "connected_at_ms"], name="mqtt_session_identity"
-            ),
-        ]
-        indexes = [
-            models.Index(fields=["org", "-connected_at"], name="mqtt_session_org_time_idx"),
-            models.Index(
-                fields=["org"], name="mqtt_session_open_idx", condition=models.Q(disconnected_at__isnull=True)
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.username} {self.client_id} @ {self.connected_at:%Y-%m-%d %H:%M:%S}"
-
-
-class LiveConnections(models.Model):
-    """How many of the org's MQTT sessions are open, as of the broker's last events.
-
-    ``broker.events`` recounts it in the transaction that opens or closes sessions, so the
-    broker's authn hook reads one row for the connection quota instead of counting the
-    org's open sessions on every CONNECT (2 ms for 10,000 of them).
-    """
-
-    org = models.OneToOneField(
-        "orgs.Organization", on_delete=models.CASCADE, primary_key=True, related_name="+"
-    )
-    live = models.PositiveIntegerField(default=0)
-
-    def __str__(self) -> str:
-        return f"{self.org_id}: {self.live} live"
-
-
 class Detector(models.TextChoices):
     BRUTE_FORCE = "brute_force", "Brute force"
     SHARED_CREDENTIALS = "shared_credentials", "Shared credentials"

@@ -15,11 +15,6 @@ urlpatterns = [
     path("<int:seq>/", views.audit_detail, name="detail"),
 ]
 
-session_urlpatterns = [
-    path("", views.sessions, name="list"),
-    path("disconnect/", views.session_disconnect, name="disconnect"),
-]
-
 alert_urlpatterns = [
     path("", views.alert_list, name="list"),
     path("<str:alert_id>/", views.alert_detail, name="detail"),

@@ -1,4 +1,4 @@
-"""The audit log, MQTT sessions, alerts and detection settings of an org."""
+"""The audit log of an org: the list, exports, one event and the chain badge."""
 
 from __future__ import annotations
 
@@ -11,41 +11,21 @@ from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_http_methods, require_POST
 
-from core import charts
+from core.filters import BadFilter
 from core.forms import add_service_errors
-from core.pages import render_page, render_secret
+from core.pages import filtered_page, render_page, render_secret
 
 from . import anomalies, detection, selectors
-from . import sessions as session_service
 from .alerts import acknowledge, resolve
 from .chain import verdict_or_progress
 from .forms import AlertActionForm, ScanSettingsForm
-from .models import ACTIVE, Alert, AlertStatus, AuditEvent, Detector, MqttSession, ScanSettings, Transport
+from .models import ACTIVE, Alert, AlertStatus, AuditEvent, Detector, ScanSettings
 from .services import Actor
-
-
-def _filtered_page(request: HttpRequest, qs, filter_rows, page, cursor_param: str) -> dict:
-    """The list pages' common part: filters from the query string, one keyset page, a
-    filter error to show (the page answers 400), and the query to build page links from."""
-    error, rows, next_cursor = None, [], None
-    try:
-        rows, next_cursor = page(filter_rows(qs, request.GET), request.GET.get(cursor_param))
-    except selectors.BadFilter as bad:
-        error = str(bad)
-    params = request.GET.copy()
-    params.pop(cursor_param, None)
-    return {
-        "rows": rows,
-        "next_cursor": next_cursor,
-        "query": params.urlencode(),
-        "filters": request.GET,
-        "filter_error": error,
-    }
 
 
 def audit_log(request: HttpRequest, org_id: str) -> HttpResponse:
     """Every event of the org, newest first, filtered, a keyset page at a time."""
-    listed = _filtered_page(
+    listed = filtered_page(
         request, request.tenant.scope(AuditEvent), selectors.filter_events, selectors.page_of, "after"
     )
     context = {**listed, "first_page": not request.GET.get("after")}
@@ -56,52 +36,12 @@ def audit_export(request: HttpRequest, org_id: str, fmt: str) -> HttpResponse:
     """The filtered log as CSV or JSON Lines, streamed in keyset batches."""
     try:
         events = selectors.filter_events(request.tenant.scope(AuditEvent), request.GET)
-    except selectors.BadFilter as bad:
+    except BadFilter as bad:
         return HttpResponse(str(bad), status=400, content_type="text/plain")
     stream = selectors.export_csv(events) if fmt == "csv" else selectors.export_jsonl(events, org_id=org_id)
     response = StreamingHttpResponse(stream, content_type="text/csv" if fmt == "csv" else "application/jsonl")
     response["Content-Disposition"] = f'attachment; filename="audit-{org_id}.{fmt}"'
     return response
-
-
-def sessions(request: HttpRequest, org_id: str) -> HttpResponse:
-    """Who connected, from where, over what, for how long; ?live=1 refreshes itself."""
-    tenant = request.tenant
-    listed = _filtered_page(
-        request,
-        tenant.scope(MqttSession),
-        session_service.filter_sessions,
-        session_service.page_before,
-        "before",
-    )
-    error = listed["filter_error"]
-    span = request.GET.get("span") if request.GET.get("span") in charts.RANGES else "24h"
-    failures = tenant.scope(AuditEvent).filter(action="auth.failure")
-    context = {
-        **listed,
-        "transports": Transport.choices,
-        "span": span,
-        "connections_chart": charts.bar_chart("Connections", tenant.scope(MqttSession), "connected_at", span),
-        "failures_chart": charts.bar_chart("Authentication failures", failures, "at", span),
-        "live_count": tenant.scope(MqttSession).filter(disconnected_at__isnull=True).count(),
-        "any_sessions": tenant.scope(MqttSession).exists(),
-    }
-    if request.htmx and request.htmx.target == "session-rows":
-        return render(request, "audit/sessions.html#rows", context, status=400 if error else 200)
-    return render_page(request, "audit/sessions.html", context, status=400 if error else 200)
-
-
-@require_POST
-def session_disconnect(request: HttpRequest, org_id: str) -> HttpResponse:
-    client_id = request.POST.get("client_id", "")[:256]
-    count = session_service.session_disconnect(
-        org=request.tenant.org, client_id=client_id, actor=Actor.member(request.user), request=request
-    )
-    if count:
-        messages.success(request, f"{client_id} is being disconnected (within about a second).")
-    else:
-        messages.error(request, f"{client_id or 'That client'} has no live connection.")
-    return redirect("sessions:list", org_id=org_id)
 
 
 def audit_detail(request: HttpRequest, org_id: str, seq: int) -> HttpResponse:

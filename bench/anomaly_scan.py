@@ -23,8 +23,9 @@ from _audit_load import copy_chained
 from django.utils import timezone
 
 from audit import anomalies, retention
-from audit.models import Alert, AuditEvent, MqttSession, ScanSettings
+from audit.models import Alert, AuditEvent, ScanSettings
 from orgs.models import Organization
+from sessions.models import MqttSession
 
 DEVICES = 2000
 

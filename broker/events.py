@@ -14,10 +14,11 @@ from django.db import connection, transaction
 from django.db.models import Count
 
 from audit import chain
-from audit.models import ActorType, LiveConnections, MqttSession, Outcome, Transport
+from audit.models import ActorType, Outcome
 from audit.services import Actor, Subject, build_event
 from core.text import CONTROL, shown
 from orgs.models import Organization
+from sessions.models import LiveConnections, MqttSession, Transport
 from users.models import MqttUser
 
 from .authn import USERNAME

@@ -18,7 +18,9 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from . import authn, events, revocations
+from sessions import revocations
+
+from . import authn, events
 
 FEED_LIMIT = 1000
 # No broker sends more than a list of events of flat objects (depth 3); a body nested deeper

@@ -136,6 +136,7 @@ INSTALLED_APPS = [
     "users",
     "acls",
     "audit",
+    "sessions",
     "broker",
 ]
 

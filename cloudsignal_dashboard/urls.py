@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import include, path, register_converter
 
-from audit.urls import alert_urlpatterns, session_urlpatterns
+from audit.urls import alert_urlpatterns
 from broker import urls as broker_urls
 from cloudsignal_dashboard.api import api
 from core import health
@@ -21,7 +21,7 @@ org_patterns = [
     path("tokens/", include((token_urlpatterns, "tokens"))),
     path("acls/", include("acls.urls")),
     path("audit/", include("audit.urls")),
-    path("sessions/", include((session_urlpatterns, "sessions"))),
+    path("sessions/", include("sessions.urls")),
     path("alerts/", include((alert_urlpatterns, "alerts"))),
 ]
 

@@ -67,6 +67,13 @@ def require_scope(request: HttpRequest, scope: str) -> None:
         raise ApiError(403, f"This API key lacks the {str(scope)!r} scope.")
 
 
+def check_page_request(request: HttpRequest, limit: int) -> None:
+    """What every keyset-paged list asks first: the ``manage`` scope and a page size it serves."""
+    require_scope(request, Scope.MANAGE)
+    if not 1 <= limit <= 1000:
+        raise ApiError(422, "limit must be between 1 and 1000.")
+
+
 def org_of(request: HttpRequest):
     """The org of the API key: where a router creates what the request asks for."""
     return request.tenant.org  # type: ignore[attr-defined]

@@ -6,6 +6,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.cache import add_never_cache_headers
 
+from .filters import BadFilter
+
 
 def render_page(request: HttpRequest, template: str, context: dict, *, status: int = 200) -> HttpResponse:
     """The whole page, or only its ``page`` fragment for an htmx request (swapped into <main>)."""
@@ -21,3 +23,22 @@ def render_secret(request: HttpRequest, template: str, context: dict, *, push_ur
     if getattr(request, "htmx", False):
         response["HX-Push-Url"] = push_url
     return response
+
+
+def filtered_page(request: HttpRequest, qs, filter_rows, page, cursor_param: str) -> dict:
+    """A list page's common part: filters from the query string, one keyset page, a
+    filter error to show (the page answers 400), and the query to build page links from."""
+    error, rows, next_cursor = None, [], None
+    try:
+        rows, next_cursor = page(filter_rows(qs, request.GET), request.GET.get(cursor_param))
+    except BadFilter as bad:
+        error = str(bad)
+    params = request.GET.copy()
+    params.pop(cursor_param, None)
+    return {
+        "rows": rows,
+        "next_cursor": next_cursor,
+        "query": params.urlencode(),
+        "filters": request.GET,
+        "filter_error": error,
+    }

@@ -14,11 +14,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from acls.models import RuleSet
 from audit.checklist import checklist
-from audit.models import Alert, AlertStatus, AuditEvent, MqttSession
+from audit.models import Alert, AlertStatus, AuditEvent
 from audit.services import Actor
 from core.charts import bar_chart
 from core.forms import add_service_errors
 from core.pages import render_page, render_secret
+from sessions.models import MqttSession
 from users.models import MqttUser, TempToken
 
 from . import services

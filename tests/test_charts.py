@@ -4,8 +4,8 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from audit.models import MqttSession
 from core.charts import bar_chart
+from sessions.models import MqttSession
 
 
 def _session(world, minutes_before_this_hour: int, n: int):

@@ -11,10 +11,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from audit.services import Actor, Subject, changed_fields, record_event
-from broker.revocations import emit_disconnect
 from core import credentials
 from core.errors import Conflict
 from orgs.models import Organization
+from sessions.revocations import emit_disconnect
 
 from .models import ROTATION_GRACE_CHOICES, MqttUser, name_validator
 

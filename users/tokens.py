@@ -17,11 +17,11 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from audit.services import Actor, Subject, record_event
-from broker.revocations import emit_disconnect
 from core import credentials
 from core.errors import Conflict
 from core.rawsql import aware
 from orgs.models import Organization
+from sessions.revocations import emit_disconnect
 
 from .models import MqttUser, TempToken, TokenStatus, token_status
 

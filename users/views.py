@@ -14,8 +14,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from audit.models import AuditEvent
 from audit.services import Actor
+from core.filters import BadFilter
 from core.forms import add_service_errors
 from core.pages import render_page, render_secret
+from sessions.models import MqttSession
+from sessions.selectors import page_before
 
 from . import services, tokens
 from .forms import DescriptionForm, RotateForm, TokenFilterForm, TokenMintForm, UserCreateForm, UserFilterForm
@@ -101,10 +104,6 @@ def user_detail(request: HttpRequest, org_id: str, name: str) -> HttpResponse:
 
         context.update(user_editor_context(request, user))
     if tab == "sessions":
-        from audit.models import MqttSession
-        from audit.selectors import BadFilter
-        from audit.sessions import page_before
-
         try:
             rows, next_cursor = page_before(
                 tenant.scope(MqttSession).filter(user=user), request.GET.get("before")

@@ -16,8 +16,8 @@ from acls.services import (
 )
 from audit.models import AuditEvent
 from audit.services import Actor
-from broker.models import Revocation
 from core.errors import Conflict
+from sessions.models import Revocation
 from users.services import user_create
 
 pytestmark = pytest.mark.django_db

@@ -14,9 +14,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit import checklist, webhooks
-from audit.models import Alert, AuditEvent, MqttSession, ScanSettings
+from audit.models import Alert, AuditEvent, ScanSettings
 from audit.services import Actor, record_event
 from audit.tasks import deliver_webhook
+from sessions.models import MqttSession
 
 
 def _url(world, name, **kwargs):

@@ -9,8 +9,9 @@ import pytest
 from django.utils import timezone
 
 from audit import anomalies
-from audit.models import Alert, AuditEvent, MqttSession, ScanSettings
+from audit.models import Alert, AuditEvent, ScanSettings
 from audit.services import Actor, Subject, record_event
+from sessions.models import MqttSession
 from users.models import MqttUser
 
 _ms = count(1_700_000_000_000)

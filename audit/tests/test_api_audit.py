@@ -20,7 +20,7 @@ def test_keyset_pages_of_the_keys_org_only(api, org_a, org_b):
 def test_sessions_by_user_and_activity(api, org_a, org_b):
     from django.utils import timezone
 
-    from audit.models import MqttSession
+    from sessions.models import MqttSession
 
     api.post("/users", {"name": "dev"})
     from users.models import MqttUser

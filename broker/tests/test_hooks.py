@@ -10,10 +10,10 @@ import pytest
 from django.utils import timezone
 
 from acls.services import rule_set_create, rule_set_save, user_acl_save
-from audit.models import AuditEvent, LiveConnections, MqttSession
+from audit.models import AuditEvent
 from audit.services import Actor
 from broker import events
-from broker.models import Revocation
+from sessions.models import LiveConnections, MqttSession, Revocation
 from users.models import MqttUser, TempToken
 from users.services import user_create, user_rotate_secret, user_update
 from users.tokens import token_mint, token_revoke

@@ -6,9 +6,8 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from audit.models import MqttSession
-from broker.models import Revocation
 from conftest import PASSWORD
+from sessions.models import MqttSession, Revocation
 from tests.browser.conftest import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from acls.services import user_acl_save
-from audit.models import AuditEvent, MqttSession
+from audit.models import AuditEvent
 from audit.services import Actor
+from sessions.models import MqttSession
 from users.services import user_create, user_update
 
 from .conftest import Client, wait_until

@@ -11,8 +11,8 @@ import redis
 from django.conf import settings
 from django.urls import reverse
 
-from audit.models import MqttSession
 from audit.services import Actor
+from sessions.models import MqttSession
 from users.services import user_create, user_update
 
 from .conftest import BrokerProcess, Client, wait_until

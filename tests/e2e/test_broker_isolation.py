@@ -9,8 +9,9 @@ import time
 import pytest
 
 from acls.services import user_acl_save
-from audit.models import AuditEvent, MqttSession
+from audit.models import AuditEvent
 from audit.services import Actor
+from sessions.models import MqttSession
 from users.services import user_create
 from users.tokens import token_mint
 

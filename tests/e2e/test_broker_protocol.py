@@ -12,8 +12,8 @@ import paho.mqtt.client as mqtt
 import pytest
 from django.utils import timezone
 
-from audit.models import MqttSession
 from audit.services import Actor
+from sessions.models import MqttSession
 from users.tokens import token_mint
 
 from .conftest import Client, mosquitto, wait_until

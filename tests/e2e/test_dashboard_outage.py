@@ -11,8 +11,8 @@ import sys
 import pytest
 
 from acls.services import user_acl_save
-from audit.models import MqttSession
 from audit.services import Actor
+from sessions.models import MqttSession
 from tests.workers import database_url_for_subprocesses
 from users.services import user_create
 

@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from audit.models import AuditEvent
-from broker.models import Revocation
+from sessions.models import Revocation
 from users.models import TempToken
 from users.tokens import find_token
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 
 from audit.models import AuditEvent
-from broker.models import Revocation
 from core import credentials
+from sessions.models import Revocation
 from users.models import MqttUser
 from users.services import verify_user_secret
 

@@ -6,7 +6,7 @@ import pytest
 
 from audit.models import AuditEvent
 from audit.services import Actor
-from broker.models import Revocation
+from sessions.models import Revocation
 from tests.workers import celery_worker, emptied_app_broker
 from users.models import TempToken
 from users.services import user_create

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from audit.services import Actor
-from broker.models import Revocation
+from sessions.models import Revocation
 from users.models import TempToken
 from users.services import secret_grace_end, user_create, user_rotate_secret, verify_user_secret
 from users.tokens import find_token, sweep_expired_tokens, token_expire, token_mint, token_revoke

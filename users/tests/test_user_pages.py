@@ -7,8 +7,8 @@ from django.urls import reverse
 
 from audit.models import AuditEvent
 from audit.services import Actor
-from broker.models import Revocation
 from core import credentials
+from sessions.models import Revocation
 from users.models import MqttUser
 from users.services import user_create
 

@@ -21,10 +21,11 @@ from django.core.management.base import BaseCommand, CommandError
 
 from acls.services import user_acl_save
 from audit import anomalies, writer
-from audit.models import Alert, MqttSession
+from audit.models import Alert
 from audit.services import Actor
 from broker.fleet import Device, Endpoint, attempt
 from orgs.models import Organization
+from sessions.models import MqttSession
 from users.models import MqttUser
 from users.services import user_create, user_rotate_secret
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 from django.urls import reverse
 from django.utils import timezone
 
-from audit.models import AuditEvent, MqttSession
-from broker.models import Revocation
+from audit.models import AuditEvent
+from sessions.models import MqttSession, Revocation
 
 
 def _session(
@@ -84,7 +84,7 @@ def test_token_credential_and_time_filters_and_bad_values(org_a, client_for):
     from django.urls import reverse
     from django.utils import timezone
 
-    from audit.models import MqttSession
+    from sessions.models import MqttSession
 
     now = timezone.now()
     for i, (token, days) in enumerate([("tok_a", 0), ("", 0), ("", 3)]):

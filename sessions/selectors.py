@@ -1,15 +1,13 @@
-"""MQTT sessions: reads for the Sessions pages, and the admin's Disconnect."""
+"""Reads of MQTT sessions, for the Sessions page and the API alike: filters and keyset pages."""
 
 from __future__ import annotations
 
-from django.db import transaction
 from django.db.models import QuerySet
 
-from broker.revocations import emit_disconnect
 from core import keyset
+from core.filters import BadFilter, parse_ip, parse_when
 
 from .models import MqttSession, Transport
-from .services import Actor, Subject, record_event
 
 PAGE_SIZE = 50
 
@@ -17,8 +15,6 @@ PAGE_SIZE = 50
 def filter_sessions(qs: QuerySet[MqttSession], params) -> QuerySet[MqttSession]:
     """Filters of the Sessions page: user, token, credential kind, client id, peer address,
     transport, time range, connected now. Raises BadFilter with a message for unusable values."""
-    from .selectors import BadFilter, parse_ip, parse_when
-
     if params.get("user"):
         qs = qs.filter(username__icontains=params["user"])
     if params.get("token"):
@@ -50,28 +46,7 @@ def page_before(
 ) -> tuple[list[MqttSession], str | None]:
     """Newest first, ``size`` at a time, by a keyset cursor (no OFFSET). Raises BadFilter
     for a cursor that is not one of ours, as the audit log's pages do."""
-    from .selectors import BadFilter
-
     try:
         return keyset.page(qs, "connected_at", cursor, size)
     except keyset.BadCursor:
         raise BadFilter("That page link is not valid any more; start from the newest sessions.") from None
-
-
-@transaction.atomic
-def session_disconnect(*, org, client_id: str, actor: Actor, request=None) -> int:
-    """Ask the broker to drop the live connection(s) of ``client_id``; returns how many."""
-    open_sessions = list(
-        MqttSession.objects.filter(org=org, client_id=client_id, disconnected_at__isnull=True)
-    )
-    for session in open_sessions:
-        emit_disconnect(org=org, username=session.username, client_id=client_id, reason="admin_disconnect")
-        record_event(
-            org,
-            "mqtt.session_disconnected",
-            actor=actor,
-            subject=Subject("mqtt_session", str(session.pk), f"{client_id} ({session.username})"),
-            request=request,
-            details={"client_id": client_id, "peer_ip": session.peer_ip},
-        )
-    return len(open_sessions)

@@ -1,0 +1,62 @@
+"""REST endpoint of MQTT sessions (scope ``manage``): keyset pages of the key's org, filtered
+by the Sessions page's own selector, so page and API answer the same question the same way."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.http import HttpRequest
+from ninja import Field, Query, Router, Schema
+
+from core.api import ERRORS, ApiError, check_page_request, scoped
+from core.filters import BadFilter
+
+from .models import MqttSession
+from .selectors import filter_sessions, page_before
+
+
+class SessionOut(Schema):
+    username: str
+    client_id: str
+    token_id: str
+    peer_ip: str | None
+    transport: str
+    connected_at: datetime
+    disconnected_at: datetime | None
+    disconnect_reason: str
+    node: str = Field(description="The broker node the client was connected to")
+
+
+class SessionPageOut(Schema):
+    sessions: list[SessionOut]
+    next: str | None = Field(None, description="Pass as ?after= for the next (older) page")
+
+
+sessions_router = Router(tags=["Sessions"])
+
+
+@sessions_router.get("", response={200: SessionPageOut, **ERRORS}, summary="MQTT sessions, newest first")
+def list_sessions(
+    request: HttpRequest,
+    user: str = Query("", description="Part of the MQTT username, as the Sessions page's filter"),
+    client: str = Query("", description="Part of the client id"),
+    token: str = Query("", description="A token id: the sessions it authenticated"),
+    ip: str = Query("", description="The peer address"),
+    transport: str = Query("", description="mqtt, mqtts, ws or wss"),
+    since: str = Query("", description="Connected at or after (ISO 8601; UTC unless an offset is given)"),
+    until: str = Query("", description="Connected before"),
+    active: bool | None = Query(None, description="true: connected now; false: ended"),
+    after: str = "",
+    limit: int = 100,
+):
+    check_page_request(request, limit)
+    params = {"user": user, "client": client, "token": token, "ip": ip, "transport": transport}
+    params |= {"since": since, "until": until}
+    try:
+        qs = filter_sessions(scoped(request, MqttSession), params)
+        if active is not None:
+            qs = qs.filter(disconnected_at__isnull=active)
+        rows, next_cursor = page_before(qs, after or None, limit)
+    except BadFilter as error:
+        raise ApiError(422, str(error)) from None
+    return {"sessions": rows, "next": next_cursor}

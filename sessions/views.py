@@ -1,0 +1,57 @@
+"""The Sessions page: who connected, from where, over what, for how long; and Disconnect."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from audit.models import AuditEvent
+from audit.services import Actor
+from core import charts
+from core.pages import filtered_page, render_page
+
+from .models import MqttSession, Transport
+from .selectors import filter_sessions, page_before
+from .services import session_disconnect as disconnect
+
+
+def sessions(request: HttpRequest, org_id: str) -> HttpResponse:
+    """Who connected, from where, over what, for how long; ?live=1 refreshes itself."""
+    tenant = request.tenant
+    listed = filtered_page(
+        request,
+        tenant.scope(MqttSession),
+        filter_sessions,
+        page_before,
+        "before",
+    )
+    error = listed["filter_error"]
+    span = request.GET.get("span") if request.GET.get("span") in charts.RANGES else "24h"
+    failures = tenant.scope(AuditEvent).filter(action="auth.failure")
+    context = {
+        **listed,
+        "transports": Transport.choices,
+        "span": span,
+        "connections_chart": charts.bar_chart("Connections", tenant.scope(MqttSession), "connected_at", span),
+        "failures_chart": charts.bar_chart("Authentication failures", failures, "at", span),
+        "live_count": tenant.scope(MqttSession).filter(disconnected_at__isnull=True).count(),
+        "any_sessions": tenant.scope(MqttSession).exists(),
+    }
+    if request.htmx and request.htmx.target == "session-rows":
+        return render(request, "sessions/list.html#rows", context, status=400 if error else 200)
+    return render_page(request, "sessions/list.html", context, status=400 if error else 200)
+
+
+@require_POST
+def session_disconnect(request: HttpRequest, org_id: str) -> HttpResponse:
+    client_id = request.POST.get("client_id", "")[:256]
+    count = disconnect(
+        org=request.tenant.org, client_id=client_id, actor=Actor.member(request.user), request=request
+    )
+    if count:
+        messages.success(request, f"{client_id} is being disconnected (within about a second).")
+    else:
+        messages.error(request, f"{client_id or 'That client'} has no live connection.")
+    return redirect("sessions:list", org_id=org_id)
