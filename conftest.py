@@ -98,7 +98,7 @@ class OrgWorld:
 
         from django.utils import timezone
 
-        from audit.models import Alert
+        from detection.models import Alert
 
         existing = Alert.objects.filter(org=self.org).first()
         now = timezone.now()

@@ -37,7 +37,7 @@ def signup(request: HttpRequest) -> HttpResponse:
             return render(request, "accounts/signup.html", {"form": form})
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, f"Welcome! {org.name} is ready.")
-        return redirect("orgs:overview", org_id=org.id)
+        return redirect("detection:overview", org_id=org.id)
     return render(request, "accounts/signup.html", {"form": form})
 
 

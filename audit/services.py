@@ -15,9 +15,8 @@ from . import chain
 from .models import ActorType, AuditEvent, Outcome
 
 if TYPE_CHECKING:
+    from django.db.models import Model
     from django.http import HttpRequest
-
-    from orgs.models import Organization
 
 # Keys that must never be stored, whatever a caller passes: a last line of defence for
 # the rule that secrets never appear in audit details (DESIGN §5).
@@ -63,7 +62,7 @@ def _scrub(value: Any) -> Any:
     return value
 
 
-def record_event(org: Organization, action: str, **kwargs) -> AuditEvent:
+def record_event(org: Model, action: str, **kwargs) -> AuditEvent:
     """Record one audit event; call it inside the transaction of the change it describes.
 
     ``before``/``after`` are the changed fields of a change; ``details`` any other context.
@@ -72,13 +71,13 @@ def record_event(org: Organization, action: str, **kwargs) -> AuditEvent:
     return chain.append([build_event(org, action, **kwargs)])[0]
 
 
-def build_event(org: Organization | str, action: str, **kwargs) -> AuditEvent:
+def build_event(org: Model | str, action: str, **kwargs) -> AuditEvent:
     """An unsaved audit event (of an org or its id), secrets redacted, for ``chain.append``."""
     return AuditEvent(**event_values(org, action, **kwargs))
 
 
 def event_values(
-    org: Organization | str,
+    org: Model | str,
     action: str,
     *,
     actor: Actor,

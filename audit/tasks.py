@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from . import retention, writer
-from .webhooks import DeliveryFailed
+from .models import organizations
 
 
 @shared_task
@@ -17,31 +17,7 @@ def drain_audit_queue() -> int:
 @shared_task
 def purge_expired_audit_events() -> int:
     """Every hour: each org's events past its retention, cut with a checkpoint."""
-    from orgs.models import Organization
-
-    return sum(retention.purge_expired(org) for org in Organization.objects.iterator())
-
-
-@shared_task
-def scan_anomalies() -> int:
-    """Every minute: each org's detectors; returns the alerts opened or repeated."""
-    from . import anomalies
-
-    return anomalies.scan_all()
-
-
-@shared_task(
-    autoretry_for=(DeliveryFailed,),
-    retry_backoff=5,
-    retry_backoff_max=600,
-    retry_jitter=True,
-    max_retries=8,
-)
-def deliver_webhook(org_id: str, body: str) -> int:
-    """One signed alert notification; retried with exponential backoff (5 s … 10 min)."""
-    from . import webhooks
-
-    return webhooks.deliver(org_id, body)
+    return sum(retention.purge_expired(org) for org in organizations().iterator())
 
 
 @shared_task
@@ -59,12 +35,10 @@ def verify_all_chains() -> int:
     (each logged as an error, for the operator's alerting)."""
     import logging
 
-    from orgs.models import Organization
-
     from . import chain
 
     broken = 0
-    for org_id in Organization.objects.order_by("pk").values_list("pk", flat=True).iterator():
+    for org_id in organizations().order_by("pk").values_list("pk", flat=True).iterator():
         verdict = chain.verify_and_remember(org_id)
         if not verdict.ok:
             broken += 1

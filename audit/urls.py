@@ -14,10 +14,3 @@ urlpatterns = [
     # The event's place in the org's chain: per org, so an URL names nothing of another org.
     path("<int:seq>/", views.audit_detail, name="detail"),
 ]
-
-alert_urlpatterns = [
-    path("", views.alert_list, name="list"),
-    path("<str:alert_id>/", views.alert_detail, name="detail"),
-    path("<str:alert_id>/acknowledge/", views.alert_acknowledge, name="acknowledge"),
-    path("<str:alert_id>/resolve/", views.alert_resolve, name="resolve"),
-]

@@ -36,7 +36,7 @@ from django.conf import settings
 from django.db import DataError, IntegrityError, close_old_connections, connections, transaction
 
 from . import chain
-from .models import AuditEvent, AuditQueueMark
+from .models import AuditEvent, AuditQueueMark, organizations
 
 log = logging.getLogger(__name__)
 
@@ -234,11 +234,7 @@ def _write(decoded: list) -> None:
             return
         events = [event for _, _, event in fresh]
         # An org deleted since the event was queued has no log left to write it to.
-        from orgs.models import Organization
-
-        known = set(
-            Organization.objects.filter(pk__in={e.org_id for e in events}).values_list("pk", flat=True)
-        )
+        known = set(organizations().filter(pk__in={e.org_id for e in events}).values_list("pk", flat=True))
         chain.append((e for e in events if e.org_id in known), returning=False)
         mark.epoch, mark.last_id, _ = fresh[-1]
         mark.save(update_fields=["epoch", "last_id"])

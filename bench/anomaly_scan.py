@@ -22,8 +22,10 @@ import _stack  # noqa: F401  (sets up Django with the production settings)
 from _audit_load import copy_chained
 from django.utils import timezone
 
-from audit import anomalies, retention
-from audit.models import Alert, AuditEvent, ScanSettings
+from audit import retention
+from audit.models import AuditEvent
+from detection import anomalies
+from detection.models import Alert, ScanSettings
 from orgs.models import Organization
 from sessions.models import MqttSession
 

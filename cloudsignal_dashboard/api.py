@@ -12,9 +12,10 @@ from ninja.errors import ValidationError as SchemaValidationError
 
 from acls.api import acl_router, rule_sets_router, simulate_router
 from acls.services import RuleErrors
-from audit.api import alerts_router, audit_router
+from audit.api import audit_router
 from core.api import ApiError, validation_detail
 from core.errors import Conflict
+from detection.api import alerts_router
 from orgs.api_auth import ApiKeyAuth
 from sessions.api import sessions_router
 from users.api import tokens_router, users_router

@@ -137,6 +137,7 @@ INSTALLED_APPS = [
     "acls",
     "audit",
     "sessions",
+    "detection",
     "broker",
 ]
 
@@ -291,7 +292,7 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Every periodic job, in one place.
 CELERY_BEAT_SCHEDULE = {
     "sweep-expired-tokens": {"task": "users.tasks.sweep_expired_tokens", "schedule": 60.0},
-    "scan-anomalies": {"task": "audit.tasks.scan_anomalies", "schedule": 60.0},
+    "scan-anomalies": {"task": "detection.tasks.scan_anomalies", "schedule": 60.0},
     "purge-expired-audit-events": {"task": "audit.tasks.purge_expired_audit_events", "schedule": 3600.0},
     # Keeps each intact head in AuditVerifiedHead: a later rollback below it is found.
     "verify-audit-chains": {"task": "audit.tasks.verify_all_chains", "schedule": 86400.0},

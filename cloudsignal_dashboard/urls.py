@@ -5,10 +5,10 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import include, path, register_converter
 
-from audit.urls import alert_urlpatterns
 from broker import urls as broker_urls
 from cloudsignal_dashboard.api import api
 from core import health
+from detection.urls import alert_urlpatterns
 from orgs import views as org_views
 from orgs.tenancy import OrgIdConverter
 from users.urls import token_urlpatterns
@@ -17,6 +17,7 @@ register_converter(OrgIdConverter, "org_id")
 
 org_patterns = [
     path("", include("orgs.urls")),
+    path("", include("detection.urls")),
     path("users/", include("users.urls")),
     path("tokens/", include((token_urlpatterns, "tokens"))),
     path("acls/", include("acls.urls")),

@@ -4,20 +4,16 @@ from __future__ import annotations
 
 from django.urls import path
 
-from audit import views as audit_views
-
 from . import views
 
 app_name = "orgs"
 
 urlpatterns = [
-    path("", views.overview, name="overview"),
     path("settings/", views.org_settings, name="settings"),
     path("settings/members/", views.members, name="members"),
     path("settings/members/<str:member_id>/role/", views.member_role, name="member_role"),
     path("settings/members/<str:member_id>/remove/", views.member_remove, name="member_remove"),
     path("settings/api-keys/", views.api_keys, name="api_keys"),
-    path("settings/detection/", audit_views.detection_settings, name="detection"),
     path("settings/api-keys/new/", views.api_key_create, name="api_key_create"),
     path("settings/api-keys/<str:key_id>/revoke/", views.api_key_revoke, name="api_key_revoke"),
 ]

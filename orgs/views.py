@@ -1,9 +1,8 @@
-"""Org pages: overview, settings (quotas) and members. Tenancy comes from the middleware:
+"""Org pages: settings (quotas), members and API keys. Tenancy comes from the middleware:
 every view here reads ``request.tenant`` and queries only through it."""
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -12,15 +11,9 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from acls.models import RuleSet
-from audit.checklist import checklist
-from audit.models import Alert, AlertStatus, AuditEvent
 from audit.services import Actor
-from core.charts import bar_chart
 from core.forms import add_service_errors
 from core.pages import render_page, render_secret
-from sessions.models import MqttSession
-from users.models import MqttUser, TempToken
 
 from . import services
 from .api_keys import api_key_create as create_key
@@ -37,7 +30,7 @@ def home(request: HttpRequest) -> HttpResponse:
     first = memberships_of(request.user).first()
     if first is None:
         return redirect("org_create")
-    return redirect("orgs:overview", org_id=first.org_id)
+    return redirect("detection:overview", org_id=first.org_id)
 
 
 @login_required
@@ -47,34 +40,8 @@ def org_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         org = services.org_create(name=form.cleaned_data["name"], owner=request.user, request=request)
         messages.success(request, f"{org.name} is ready. You are its owner.")
-        return redirect("orgs:overview", org_id=org.id)
+        return redirect("detection:overview", org_id=org.id)
     return render(request, "orgs/create.html", {"form": form})
-
-
-def overview(request: HttpRequest, org_id: str) -> HttpResponse:
-    tenant = request.tenant
-    context = {
-        "mqtt_tls_url": settings.MQTT_PUBLIC_TLS_URL,
-        "mqtt_wss_url": settings.MQTT_PUBLIC_WSS_URL,
-        "dev_ca_file": settings.VAR_DIR / "tls" / "ca.pem" if not settings.PRODUCTION else None,
-        "member_count": tenant.scope(Membership).count(),
-        "mqtt_user_count": tenant.scope(MqttUser).count(),
-        "active_token_count": tenant.scope(TempToken).with_status("active").count(),
-        "rule_set_count": tenant.scope(RuleSet).count(),
-        "live_connection_count": tenant.scope(MqttSession).filter(disconnected_at__isnull=True).count(),
-        "connections_chart": bar_chart(
-            "Connections, last 24 hours", tenant.scope(MqttSession), "connected_at"
-        ),
-        "failures_chart": bar_chart(
-            "Authentication failures, last 24 hours",
-            tenant.scope(AuditEvent).filter(action="auth.failure"),
-            "at",
-        ),
-        "recent_events": tenant.scope(AuditEvent).order_by("-at", "-id")[:8],
-        "checklist": checklist(tenant.org),
-        "open_alert_count": tenant.scope(Alert).filter(status=AlertStatus.OPEN).count(),
-    }
-    return render(request, "orgs/overview.html", context)
 
 
 @requires_role(Role.OWNER)  # quotas are the owner's, like billing

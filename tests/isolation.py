@@ -58,7 +58,7 @@ def _audit_event(world) -> dict:
 
 
 ORG_URL_CASES: dict[str, Kwargs] = {
-    "orgs:overview": _none,
+    "detection:overview": _none,
     "orgs:settings": _none,
     "orgs:members": _none,
     "orgs:member_role": _admin_membership,
@@ -97,7 +97,7 @@ ORG_URL_CASES: dict[str, Kwargs] = {
     "alerts:resolve": _alert,
     "audit:detail": _audit_event,
     "audit:verify": _none,
-    "orgs:detection": _none,
+    "detection:settings": _none,
 }
 
 # URLs whose object identifier is per org (an audit event's place in its org's chain): org

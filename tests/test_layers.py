@@ -2,7 +2,8 @@
 (which only composes: settings, URLs, the API, Celery), and, as a ratchet, no new pair of
 apps may import each other.
 
-The pairs below import each other today; each must go (and then leave this list, which the
+The pairs below import each other today (9 when issue 13 began, 1 now: a user's page shows
+its ACL tab and the snippets' ACL note); each must go (and then leave this list, which the
 second test enforces), and none may be added. Imports are read from the source (module
 level and inside functions alike), tests and migrations left out.
 """
@@ -24,15 +25,9 @@ PACKAGES = [
     "cloudsignal_dashboard",
     "core",
 ]
-APPS = ["accounts", "orgs", "users", "acls", "audit", "sessions", "broker"]
+APPS = ["accounts", "orgs", "users", "acls", "audit", "sessions", "broker", "detection"]
 KNOWN_TWO_WAY = {
-    ("acls", "audit"),
-    ("acls", "orgs"),
     ("acls", "users"),
-    ("audit", "orgs"),
-    ("audit", "sessions"),  # the detectors and checklist, until they leave audit
-    ("audit", "users"),
-    ("orgs", "users"),
 }
 
 

@@ -127,7 +127,7 @@ def test_password_change_checks_the_old_password_and_the_new_ones_strength(clien
 def test_home_sends_a_member_to_their_first_org_and_others_to_create_one(client, org_a):
     client.force_login(org_a.admin, backend="django.contrib.auth.backends.ModelBackend")
     assert client.get(reverse("home"))["Location"] == reverse(
-        "orgs:overview", kwargs={"org_id": org_a.org.id}
+        "detection:overview", kwargs={"org_id": org_a.org.id}
     )
     loner = make_user("loner@example.com")
     client.force_login(loner, backend="django.contrib.auth.backends.ModelBackend")

@@ -21,7 +21,7 @@ def test_signup_creates_the_account_its_org_and_signs_in(client, db):
     user = User.objects.get()
     org = Organization.objects.get()
     assert response.status_code == 302
-    assert response["Location"] == reverse("orgs:overview", kwargs={"org_id": org.id})
+    assert response["Location"] == reverse("detection:overview", kwargs={"org_id": org.id})
     assert user.email == "founder@example.com"
     assert user.password.startswith("argon2$")
     assert Membership.objects.get(org=org, user=user).role == Role.OWNER

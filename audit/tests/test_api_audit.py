@@ -15,34 +15,3 @@ def test_keyset_pages_of_the_keys_org_only(api, org_a, org_b):
     assert "theirs.event" not in {e["action"] for e in everything}
     assert api.get("/audit?limit=0").status_code == 422
     assert api.get("/audit?after=nonsense").status_code == 422
-
-
-def test_sessions_by_user_and_activity(api, org_a, org_b):
-    from django.utils import timezone
-
-    from sessions.models import MqttSession
-
-    api.post("/users", {"name": "dev"})
-    from users.models import MqttUser
-
-    dev = MqttUser.objects.get(org=org_a.org, name="dev")
-    for i in range(4):
-        MqttSession.objects.create(
-            org=org_a.org,
-            user=dev,
-            username=dev.username,
-            client_id=f"c{i}",
-            connected_at_ms=i + 1,
-            connected_at=timezone.now(),
-            disconnected_at=None if i % 2 else timezone.now(),
-        )
-    MqttSession.objects.create(
-        org=org_b.org, username="x", client_id="theirs", connected_at_ms=9, connected_at=timezone.now()
-    )
-    page = api.get("/sessions?user=dev&limit=3").json()
-    assert [s["client_id"] for s in page["sessions"]] == ["c3", "c2", "c1"] and page["next"]
-    assert [s["client_id"] for s in api.get(f"/sessions?after={page['next']}").json()["sessions"]] == ["c0"]
-    assert {s["client_id"] for s in api.get("/sessions?active=true").json()["sessions"]} == {"c1", "c3"}
-    bad = api.get("/sessions?after=nonsense")
-    assert bad.status_code == 422 and "not valid any more" in bad.json()["detail"]
-    assert api.get("/sessions?limit=5000").status_code == 422

@@ -180,18 +180,19 @@ def test_the_beat_tasks_run_and_are_scheduled(org_a, audit_queue, settings):
     assert {
         "audit.tasks.drain_audit_queue",
         "audit.tasks.purge_expired_audit_events",
-        "audit.tasks.scan_anomalies",
+        "detection.tasks.scan_anomalies",
     } <= schedule
     audit_queue.submit(event_values(org_a.org, "auth.success", actor=Actor.system()))
     assert tasks.drain_audit_queue() == 1
     old_org = Organization.objects.create(name="Old", audit_retention_days=30)
     _events(SimpleNamespace(org=old_org), 3, days_ago=400)
-    tasks.scan_anomalies()
+    from detection import tasks as detection_tasks
+    from detection.models import ScanSettings
+
+    detection_tasks.scan_anomalies()
     assert tasks.purge_expired_audit_events() == 3
     left = list(AuditEvent.objects.filter(org=old_org).values_list("action", flat=True))
     assert left == ["audit.purged"] and chain.verify(old_org.pk).ok
-    from audit.models import ScanSettings
-
     assert ScanSettings.objects.get(org=org_a.org).last_scan_at is not None
 
 

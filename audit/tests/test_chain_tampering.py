@@ -159,7 +159,7 @@ def test_an_intact_chain_still_verifies_through_appends_and_purges(db):
 def test_the_signed_head_leaves_the_database_in_exports_and_webhooks(org_a, client_for):
     import json
 
-    from audit import webhooks
+    from detection import webhooks
 
     _events(org_a.org, 2)
     response = client_for(org_a.auditor).get(reverse("audit:export_jsonl", kwargs={"org_id": org_a.org.id}))

@@ -8,10 +8,10 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from audit import anomalies
-from audit.models import Alert
 from audit.services import Actor, Subject, record_event
 from conftest import PASSWORD
+from detection import anomalies
+from detection.models import Alert
 from tests.browser.conftest import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -7,7 +7,8 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 
-from audit.models import Alert, AuditEvent
+from audit.models import AuditEvent
+from detection.models import Alert
 from sessions.models import MqttSession
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]

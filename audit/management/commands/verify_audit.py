@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 
 from audit.chain import verify
-from orgs.models import Organization
+from audit.models import organizations
 
 
 class Command(BaseCommand):
@@ -19,7 +19,7 @@ class Command(BaseCommand):
         parser.add_argument("org_id", nargs="?")
 
     def handle(self, *args, org_id: str | None, **options):
-        orgs = Organization.objects.order_by("pk")
+        orgs = organizations().order_by("pk")
         if org_id is not None:
             orgs = orgs.filter(pk=org_id)
             if not orgs.exists():

@@ -20,10 +20,11 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from acls.services import user_acl_save
-from audit import anomalies, writer
-from audit.models import Alert
+from audit import writer
 from audit.services import Actor
 from broker.fleet import Device, Endpoint, attempt
+from detection import anomalies
+from detection.models import Alert
 from orgs.models import Organization
 from sessions.models import MqttSession
 from users.models import MqttUser

@@ -19,6 +19,7 @@ import time
 from django.conf import settings
 from django.db import transaction
 
+from audit import chain
 from core import egress
 
 from .models import Alert, ScanSettings
@@ -42,8 +43,6 @@ def signature(secret: str, timestamp: int, body: bytes) -> str:
 
 
 def payload(alert: Alert, kind: str) -> dict:
-    from . import chain
-
     return {
         "type": kind,
         "org": alert.org_id,

@@ -9,7 +9,10 @@ from itertools import groupby
 from django.urls import reverse
 from django.utils import timezone
 
+from acls.lint import lint_rules, score
+from acls.models import AclRule
 from sessions.models import MqttSession
+from users.models import MqttUser
 
 from .models import Alert, AlertStatus, Detector, ScanSettings
 
@@ -61,9 +64,6 @@ def unique_credentials(org, now) -> Item:
 
 
 def least_privilege(org, now) -> Item:
-    from acls.lint import lint_rules, score
-    from acls.models import AclRule
-
     rules = (
         AclRule.objects.filter(org=org)
         .order_by("user_id", "rule_set_id", "position")
@@ -108,8 +108,6 @@ def browser_tokens(org, now) -> Item:
 
 
 def rotation(org, now) -> Item:
-    from users.models import MqttUser
-
     oldest = MqttUser.objects.filter(org=org, enabled=True).order_by("secret_created_at").first()
     link = _url("users:list", org)
     if oldest is None:

@@ -8,9 +8,10 @@ from itertools import count
 import pytest
 from django.utils import timezone
 
-from audit import anomalies
-from audit.models import Alert, AuditEvent, ScanSettings
+from audit.models import AuditEvent
 from audit.services import Actor, Subject, record_event
+from detection import anomalies
+from detection.models import Alert, ScanSettings
 from sessions.models import MqttSession
 from users.models import MqttUser
 

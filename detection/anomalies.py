@@ -2,7 +2,7 @@
 
 A scan (``scan_org``) runs every detector of one org inside one transaction with a
 statement timeout, so a slow org cannot hold up the others, and hands the findings to
-``audit.alerts.raise_alert`` (one unresolved alert per detector and subject). The
+``detection.alerts.raise_alert`` (one unresolved alert per detector and subject). The
 thresholds are the org's ``ScanSettings``.
 """
 
@@ -19,9 +19,12 @@ from django.db import connection, transaction
 from django.db.models import Count, Max, Min, Q
 from django.utils import timezone
 
+from audit.models import AuditEvent
+from orgs.models import Organization
 from sessions.models import MqttSession
+from users.models import MqttUser
 
-from .models import AuditEvent, Detector, ScanSettings, Severity
+from .models import Detector, ScanSettings, Severity
 
 log = logging.getLogger(__name__)
 
@@ -272,7 +275,6 @@ def mint_spike(org, cfg: ScanSettings, now: datetime) -> list[Finding]:
 
 def dormant(org, cfg: ScanSettings, now: datetime) -> list[Finding]:
     """A permanent secret unused for N days: rotate it, or delete the user."""
-    from users.models import MqttUser
 
     cutoff = now - timedelta(days=cfg.dormant_days)
     users = MqttUser.objects.filter(org=org, enabled=True, secret_created_at__lt=cutoff).filter(
@@ -359,7 +361,6 @@ def scan_org(org, *, now: datetime | None = None) -> list:
 
 def scan_all(*, now: datetime | None = None) -> int:
     """Scan each org on its own; one org's failure (or timeout) is logged, the rest go on."""
-    from orgs.models import Organization
 
     alerts = 0
     for org in Organization.objects.order_by("pk").iterator():

@@ -8,8 +8,8 @@ from core import egress
 from core.forms import StyledFormMixin
 
 from .alerts import COMMENT_MAX
-from .detection import TUNABLE
 from .models import ScanSettings
+from .tuning import TUNABLE
 
 
 class AlertActionForm(StyledFormMixin, forms.Form):

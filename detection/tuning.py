@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from audit.services import Actor, Subject, changed_fields, record_event
 from core import egress
 
 from . import webhooks
 from .models import ScanSettings
-from .services import Actor, Subject, changed_fields, record_event
 
 # What an org tunes (the form's fields, in the model's order); the rest is the system's.
 TUNABLE = [

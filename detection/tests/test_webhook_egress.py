@@ -11,9 +11,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from django.urls import reverse
 
-from audit import webhooks
-from audit.models import AuditEvent, ScanSettings
+from audit.models import AuditEvent
 from core import egress
+from detection import webhooks
+from detection.models import ScanSettings
 
 FORM = {
     "brute_force_failures": 10,
@@ -31,7 +32,7 @@ FORM = {
 
 def _save(client, org, webhook_url):
     return client.post(
-        reverse("orgs:detection", kwargs={"org_id": org.id}), {**FORM, "webhook_url": webhook_url}
+        reverse("detection:settings", kwargs={"org_id": org.id}), {**FORM, "webhook_url": webhook_url}
     )
 
 

@@ -2,7 +2,7 @@
 
 One alert that is not resolved per org, detector and subject: a finding whose newest
 evidence is newer than the alert's ``last_seen`` is a repeat and raises its count. A new
-alert is announced to the org's webhook (``audit.webhooks``) once the scan commits.
+alert is announced to the org's webhook (``detection.webhooks``) once the scan commits.
 """
 
 from __future__ import annotations
@@ -13,9 +13,12 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from audit.services import Actor, Subject, record_event
+from users.models import MqttUser
+from users.services import user_update
+
 from .anomalies import EVIDENCE, Finding
 from .models import Alert, AlertStatus, Detector, ScanSettings, Severity
-from .services import Actor, Subject, record_event
 
 RANK = {Severity.LOW: 0, Severity.MEDIUM: 1, Severity.HIGH: 2}
 COMMENT_MAX = 2000
@@ -84,8 +87,6 @@ def _respond(alert: Alert, finding: Finding, cfg: ScanSettings) -> None:
     """The automatic responses an org turned on (all off by default)."""
     if not (finding.detector == Detector.BRUTE_FORCE and finding.respond and cfg.brute_force_disable_user):
         return
-    from users.models import MqttUser
-    from users.services import user_update
 
     user = MqttUser.objects.filter(org_id=alert.org_id, pk=finding.user_id, enabled=True).first()
     if user is None:

@@ -1,0 +1,22 @@
+"""Pages of detection: the overview (/o/<org_id>/), alerts (/o/<org_id>/alerts/) and the
+detection settings (/o/<org_id>/settings/detection/)."""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from . import views
+
+app_name = "detection"
+
+urlpatterns = [
+    path("", views.overview, name="overview"),
+    path("settings/detection/", views.detection_settings, name="settings"),
+]
+
+alert_urlpatterns = [
+    path("", views.alert_list, name="list"),
+    path("<str:alert_id>/", views.alert_detail, name="detail"),
+    path("<str:alert_id>/acknowledge/", views.alert_acknowledge, name="acknowledge"),
+    path("<str:alert_id>/resolve/", views.alert_resolve, name="resolve"),
+]

@@ -1,0 +1,148 @@
+"""The top of the dashboard: an org's overview (counts, activity, the security checklist),
+its alerts and the detection settings that tune the detectors and the alert webhook."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.dateparse import parse_datetime
+from django.views.decorators.http import require_http_methods, require_POST
+
+from acls.models import RuleSet
+from audit.models import AuditEvent
+from audit.services import Actor
+from core.charts import bar_chart
+from core.forms import add_service_errors
+from core.pages import render_page, render_secret
+from orgs.models import Membership
+from sessions.models import MqttSession
+from users.models import MqttUser, TempToken
+
+from . import anomalies, tuning
+from .alerts import acknowledge, resolve
+from .checklist import checklist
+from .forms import AlertActionForm, ScanSettingsForm
+from .models import ACTIVE, Alert, AlertStatus, Detector, ScanSettings
+
+
+def overview(request: HttpRequest, org_id: str) -> HttpResponse:
+    tenant = request.tenant
+    context = {
+        "mqtt_tls_url": settings.MQTT_PUBLIC_TLS_URL,
+        "mqtt_wss_url": settings.MQTT_PUBLIC_WSS_URL,
+        "dev_ca_file": settings.VAR_DIR / "tls" / "ca.pem" if not settings.PRODUCTION else None,
+        "member_count": tenant.scope(Membership).count(),
+        "mqtt_user_count": tenant.scope(MqttUser).count(),
+        "active_token_count": tenant.scope(TempToken).with_status("active").count(),
+        "rule_set_count": tenant.scope(RuleSet).count(),
+        "live_connection_count": tenant.scope(MqttSession).filter(disconnected_at__isnull=True).count(),
+        "connections_chart": bar_chart(
+            "Connections, last 24 hours", tenant.scope(MqttSession), "connected_at"
+        ),
+        "failures_chart": bar_chart(
+            "Authentication failures, last 24 hours",
+            tenant.scope(AuditEvent).filter(action="auth.failure"),
+            "at",
+        ),
+        "recent_events": tenant.scope(AuditEvent).order_by("-at", "-id")[:8],
+        "checklist": checklist(tenant.org),
+        "open_alert_count": tenant.scope(Alert).filter(status=AlertStatus.OPEN).count(),
+    }
+    return render(request, "detection/overview.html", context)
+
+
+def alert_list(request: HttpRequest, org_id: str) -> HttpResponse:
+    """Alerts, open and acknowledged first; filter by status and detector; pages of 25."""
+
+    tenant = request.tenant
+    status = request.GET.get("status") or ACTIVE
+    try:
+        alerts = tenant.scope(Alert).with_status(status)
+    except ValueError as error:
+        return HttpResponse(str(error), status=400)
+    detector = request.GET.get("detector") or ""
+    if detector:
+        if detector not in Detector.values:
+            return HttpResponse(f"Unknown detector {detector!r}.", status=400)
+        alerts = alerts.filter(detector=detector)
+    page = Paginator(alerts.order_by("-last_seen", "-pk"), 25).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    context = {
+        "page": page,
+        "status": status,
+        "detector": detector,
+        "statuses": [(ACTIVE, "Open and acknowledged"), *AlertStatus.choices, ("all", "All")],
+        "detectors": Detector.choices,
+        "query": params.urlencode(),
+        "any_alerts": tenant.scope(Alert).exists(),
+        "scan": tenant.scope(ScanSettings).first(),
+    }
+    return render_page(request, "detection/alerts.html", context)
+
+
+def alert_detail(
+    request: HttpRequest, org_id: str, alert_id: str, form=None, status: int = 200
+) -> HttpResponse:
+    alert = request.tenant.get(Alert, pk=alert_id)
+    evidence = [{**item, "at": parse_datetime(item.get("at") or "")} for item in alert.evidence]
+    context = {"alert": alert, "evidence": evidence, "form": form or AlertActionForm()}
+    return render_page(request, "detection/alert_detail.html", context, status=status)
+
+
+def _alert_action(request: HttpRequest, org_id: str, alert_id: str, action) -> HttpResponse:
+    alert = request.tenant.get(Alert, pk=alert_id)
+    form = AlertActionForm(request.POST)
+    if form.is_valid():
+        try:
+            action(
+                alert=alert,
+                actor=Actor.member(request.user),
+                comment=form.cleaned_data["comment"],
+                request=request,
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "Alert updated; the change is in the audit log.")
+            return redirect("alerts:detail", org_id=org_id, alert_id=alert_id)
+    return alert_detail(request, org_id, alert_id, form=form, status=422)
+
+
+@require_POST
+def alert_acknowledge(request: HttpRequest, org_id: str, alert_id: str) -> HttpResponse:
+    return _alert_action(request, org_id, alert_id, acknowledge)
+
+
+@require_POST
+def alert_resolve(request: HttpRequest, org_id: str, alert_id: str) -> HttpResponse:
+    return _alert_action(request, org_id, alert_id, resolve)
+
+
+@require_http_methods(["GET", "POST"])
+def detection_settings(request: HttpRequest, org_id: str) -> HttpResponse:
+    """Tune the detectors and the alert webhook; a new webhook signing secret shows once."""
+    tenant = request.tenant
+    current = anomalies.settings_of(tenant.org)
+    form = ScanSettingsForm(request.POST or None, instance=tenant.scope(ScanSettings).get())
+    if request.method == "POST" and form.is_valid():
+        secret = tuning.save_settings(
+            current=current,
+            data=form.cleaned_data,
+            rotate=form.cleaned_data["rotate_secret"],
+            actor=Actor.member(request.user),
+            request=request,
+        )
+        page = reverse("detection:settings", kwargs={"org_id": org_id})
+        if secret:
+            context = {"secret": secret, "settings_tab": "detection", "back_url": page}
+            return render_secret(request, "detection/webhook_secret.html", context, push_url=page)
+        messages.success(request, "Detection settings saved.")
+        return redirect("detection:settings", org_id=org_id)
+    context = {"form": form, "settings_tab": "detection", "current": current}
+    return render_page(request, "detection/settings.html", context, status=422 if form.errors else 200)
