@@ -94,7 +94,12 @@ def effective_rules(user: MqttUser) -> list[EffectiveRule]:
         EffectiveRule("own", i, Rule(r.permission, r.action, r.topic))
         for i, r in enumerate(user.acl_rules.all())
     ]
-    assignments = user.rule_set_assignments.select_related("rule_set").prefetch_related("rule_set__rules")
+    # A caller listing many users prefetches them (the ACL overview: a constant number of
+    # queries); a single user is read here.
+    if "rule_set_assignments" in getattr(user, "_prefetched_objects_cache", {}):
+        assignments = user.rule_set_assignments.all()
+    else:
+        assignments = user.rule_set_assignments.select_related("rule_set").prefetch_related("rule_set__rules")
     for assignment in assignments:
         for i, r in enumerate(assignment.rule_set.rules.all()):
             out.append(EffectiveRule(assignment.rule_set.name, i, Rule(r.permission, r.action, r.topic)))

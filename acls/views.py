@@ -10,6 +10,7 @@ import difflib
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -31,7 +32,12 @@ from .services import RuleErrors
 def index(request: HttpRequest, org_id: str, form: RuleSetCreateForm | None = None) -> HttpResponse:
     """Rule sets, and the least-privilege summary of every user."""
     tenant = request.tenant
-    rule_sets = tenant.scope(RuleSet).prefetch_related("rules").order_by("name")
+    rule_sets = (
+        tenant.scope(RuleSet)
+        .prefetch_related("rules")
+        .annotate(assigned=Count("assignments"))
+        .order_by("name")
+    )
     users = (
         tenant.scope(MqttUser)
         .order_by("name")
@@ -44,7 +50,7 @@ def index(request: HttpRequest, org_id: str, form: RuleSetCreateForm | None = No
         rows.append({"user": user, "rules": len(effective), "findings": findings, "score": score(findings)})
     set_rows = []
     for rs in rule_sets:
-        assigned = rs.assignments.count()
+        assigned = rs.assigned
         findings = lint_rules(list(rs.rules.all()), owner="rule_set") + lint_rule_set_sharing(
             list(rs.rules.all()), assigned
         )

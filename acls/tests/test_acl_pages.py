@@ -160,3 +160,31 @@ def test_the_simulator_page(org_a, client_for, agent):
     assert invalid.status_code == 422 and "cannot contain wildcards" in invalid.content.decode()
     neither = client.get(_url("acls:simulator", org_a), {"action": "publish", "topic": "a"})
     assert "Choose a user or give a token id" in neither.content.decode()
+
+
+def test_the_overview_reads_in_the_same_number_of_queries_for_any_number_of_users(client_for, org_a):
+    """Issue 13: it ran one query per user (48 at 40 users) and one per rule set."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from acls.services import rule_set_save
+    from users.models import MqttUser
+
+    rule = {"permission": "allow", "action": "publish", "topic": "%u/#"}
+    client = client_for(org_a.owner)
+    url = f"/o/{org_a.org.id}/acls/"
+
+    def queries_with(users: int) -> int:
+        for _ in range(users):
+            number = MqttUser.objects.filter(org=org_a.org).count()
+            user, _ = user_create(org=org_a.org, name=f"dev-{number:02d}", actor=Actor.system())
+            rule_set = rule_set_create(org=org_a.org, name=f"set-{number:02d}", actor=Actor.system())
+            rule_set_save(rule_set=rule_set, rules=[rule], revision=0, actor=Actor.system())
+            user_acl_save(
+                user=user, rules=[rule], rule_sets=[rule_set.name], revision=0, actor=Actor.system()
+            )
+        with CaptureQueriesContext(connection) as context:
+            assert client.get(url).status_code == 200
+        return len(context.captured_queries)
+
+    assert queries_with(2) == queries_with(10)
