@@ -22,6 +22,8 @@ urlpatterns = [
         {"kind": "rule_set"},
         name="rule_set_rollback",
     ),
+    path("users/<str:name>/", views.user_page, name="user"),
+    path("users/<str:name>/snippet-note/", views.user_snippet_note, name="user_snippet_note"),
     path("users/<str:name>/edit/", views.user_edit, name="user_edit"),
     path("users/<str:name>/history/", views.history, {"kind": "user"}, name="user_history"),
     path(

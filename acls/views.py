@@ -20,6 +20,7 @@ from audit.services import Actor
 from core.forms import add_service_errors
 from core.pages import render_page
 from users.models import MqttUser, TempToken
+from users.snippets import snippet_topic
 
 from . import editor as ed
 from . import services
@@ -110,12 +111,25 @@ def _editor_context(request, editor, *, user=None, rule_set=None, **extra) -> di
     }
 
 
-def user_editor_context(request: HttpRequest, user: MqttUser) -> dict:
-    """The ACL tab of a user's page (used by users.views.user_detail)."""
+def user_page(request: HttpRequest, org_id: str, name: str) -> HttpResponse:
+    """A user's ACL tab: the editor under the user's heading and tabs (users/header.html)."""
+    user = request.tenant.get(MqttUser, name=name)
     acl = services.user_acl(user)
     editor = ed.from_rules("user", acl.rules, acl.revision, acl.rule_sets)
     ed.check(editor, org=request.tenant.org, user=user)
-    return _editor_context(request, editor, user=user)
+    context = _editor_context(request, editor, user=user, tab="acl")
+    return render_page(request, "acls/user.html", context)
+
+
+def user_snippet_note(request: HttpRequest, org_id: str, name: str) -> HttpResponse:
+    """The reveal page's note, loaded beside the snippets: whether the user's saved ACL lets
+    the snippets publish (the broker acknowledges a denied PUBLISH and drops it, so a
+    snippet would seem to work). Empty when it does."""
+    user = request.tenant.get(MqttUser, name=name)
+    topic = snippet_topic(user)
+    policy, _ = services.compile_user_policy(user, client_id=f"{user.name}-1")
+    allowed = policy.decide("publish", topic).allowed
+    return render(request, "acls/snippet_note.html", {"mqtt_user": user, "topic": topic, "allowed": allowed})
 
 
 @require_http_methods(["POST"])

@@ -86,6 +86,8 @@ ORG_URL_CASES: dict[str, Kwargs] = {
     "acls:rule_set_delete": _rule_set,
     "acls:rule_set_history": _rule_set,
     "acls:rule_set_rollback": _rule_set_revision,
+    "acls:user": _mqtt_user,
+    "acls:user_snippet_note": _mqtt_user,
     "acls:user_edit": _mqtt_user,
     "acls:user_history": _mqtt_user,
     "acls:user_rollback": _user_revision,

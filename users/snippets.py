@@ -65,18 +65,3 @@ def connection_snippets(user: MqttUser, secret: str) -> list[dict]:
             ),
         },
     ]
-
-
-def snippet_acl_note(user: MqttUser) -> str:
-    """What to say when the user's ACL does not allow what the snippets do ("" when it does):
-    the broker acknowledges a denied PUBLISH and drops it, so the snippet would seem to work."""
-    from acls.services import compile_user_policy  # acls builds on users
-
-    policy, _ = compile_user_policy(user, client_id=f"{user.name}-1")
-    if policy.decide("publish", snippet_topic(user)).allowed:
-        return ""
-    return (
-        f"{user.username} may not publish to {snippet_topic(user)} yet: its ACL does not allow it, so "
-        "the broker acknowledges the message and drops it (the audit log records the denial). Grant "
-        "the topics it needs under its ACL tab, e.g. allow publish %u/#."
-    )

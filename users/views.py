@@ -24,10 +24,10 @@ from . import services, tokens
 from .forms import DescriptionForm, RotateForm, TokenFilterForm, TokenMintForm, UserCreateForm, UserFilterForm
 from .models import MqttUser, TempToken
 from .selectors import filter_users
-from .snippets import connection_snippets, snippet_acl_note
+from .snippets import connection_snippets
 
 PAGE_SIZE = 25
-USER_TABS = ("overview", "acl", "sessions", "audit")
+USER_TABS = ("overview", "sessions", "audit")  # the ACL tab is the acls app's page
 
 
 def user_list(request: HttpRequest, org_id: str) -> HttpResponse:
@@ -79,7 +79,6 @@ def _reveal(request: HttpRequest, user: MqttUser, secret: str, *, created: bool)
         "secret": secret,
         "created": created,
         "snippets": connection_snippets(user, secret),
-        "acl_note": snippet_acl_note(user),
         "detail_url": detail,
     }
     return render_secret(request, "users/reveal.html", context, push_url=detail)
@@ -89,6 +88,8 @@ def user_detail(request: HttpRequest, org_id: str, name: str) -> HttpResponse:
     tenant = request.tenant
     user = tenant.get(MqttUser, name=name)
     tab = request.GET.get("tab", "overview")
+    if tab == "acl":  # links from before the ACL tab moved to the acls app
+        return redirect("acls:user", org_id=org_id, name=user.name)
     if tab not in USER_TABS:
         tab = "overview"
     status = 200
@@ -99,10 +100,6 @@ def user_detail(request: HttpRequest, org_id: str, name: str) -> HttpResponse:
         "description_form": DescriptionForm(initial={"description": user.description}),
         "active_tokens": tenant.scope(TempToken).filter(user=user).with_status("active").count(),
     }
-    if tab == "acl":
-        from acls.views import user_editor_context
-
-        context.update(user_editor_context(request, user))
     if tab == "sessions":
         try:
             rows, next_cursor = page_before(

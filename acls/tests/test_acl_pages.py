@@ -103,11 +103,23 @@ def test_simulate_highlights_the_deciding_rule(org_a, client_for, agent):
 
 def test_auditors_read_but_cannot_save(org_a, client_for, agent):
     client = client_for(org_a.auditor)
-    page = client.get(_url("users:detail", org_a, name="agent-01"), {"tab": "acl"}).content.decode()
+    page = client.get(_url("acls:user", org_a, name="agent-01")).content.decode()
     assert "Save all changes" not in page and "Own rules" in page
     assert (
         client.post(_url("acls:user_edit", org_a, name="agent-01"), _form([], op="save")).status_code == 403
     )
+
+
+def test_the_acl_tab_is_the_users_page_with_its_editor(org_a, client_for, agent):
+    client = client_for(org_a.admin)
+    old_link = client.get(_url("users:detail", org_a, name="agent-01"), {"tab": "acl"})
+    assert old_link.status_code == 302 and old_link["Location"] == _url("acls:user", org_a, name="agent-01")
+    page = client.get(old_link["Location"]).content.decode()
+    acl_tab = f'<a class="nav-link active" href="{_url("acls:user", org_a, name="agent-01")}">ACL</a>'
+    assert acl_tab in page and "Own rules" in page
+    assert _url("users:detail", org_a, name="agent-01") + "?tab=sessions" in page  # the user's other tabs
+    fragment = client.get(old_link["Location"], HTTP_HX_REQUEST="true").content.decode()
+    assert "<html" not in fragment and "Own rules" in fragment
 
 
 def test_rule_set_pages(org_a, client_for, agent):

@@ -21,7 +21,7 @@ def test_edit_save_reorder_simulate_diff_and_roll_back(page, org_a, artifacts):
     org_a.admin.set_password(PASSWORD)
     org_a.admin.save()
     sign_in(page, org_a.admin.email, PASSWORD)
-    page.goto(f"/o/{org_a.org.id}/users/agent-01/?tab=acl")
+    page.goto(f"/o/{org_a.org.id}/acls/users/agent-01/")
     expect(page.get_by_test_id("acl-summary")).to_contain_text("score")
 
     # Add a rule with an invalid filter: the error appears beside it as we type.

@@ -8,11 +8,12 @@ import subprocess
 import sys
 
 import pytest
+from django.urls import reverse
 
 from acls.services import user_acl_save
 from audit.services import Actor
 from users.services import user_create
-from users.snippets import connection_snippets, snippet_acl_note
+from users.snippets import connection_snippets
 
 from .conftest import Client, wait_until
 
@@ -20,13 +21,16 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 ACTOR = Actor.system()
 
 
-def test_the_mosquitto_and_paho_snippets_run_as_printed(broker, org_a, settings, tmp_path):
+def test_the_mosquitto_and_paho_snippets_run_as_printed(broker, org_a, settings, tmp_path, client):
     settings.MQTT_PUBLIC_TLS_URL = f"mqtts://localhost:{broker.ports['mqtts']}"
     user, secret = user_create(org=org_a.org, name="backend", actor=ACTOR)
-    assert snippet_acl_note(user)  # nothing granted yet: the page says the message would be dropped
+    client.force_login(org_a.admin)
+    note_url = reverse("acls:user_snippet_note", kwargs={"org_id": org_a.org.id, "name": user.name})
+    # Nothing granted yet: the reveal page's note says the message would be dropped.
+    assert "may not publish to backend/hello" in client.get(note_url).content.decode()
     rules = [{"permission": "allow", "action": "all", "topic": "%u/#"}]
     user_acl_save(user=user, rules=rules, rule_sets=[], revision=0, actor=ACTOR)
-    assert snippet_acl_note(user) == ""
+    assert client.get(note_url).content.decode().strip() == ""
     shutil.copy(broker.ca, tmp_path / "ca.pem")
     snippets = {s["language"]: s["code"] for s in connection_snippets(user, secret)}
     listener = Client(broker, user.username, secret, client_id="listener")

@@ -61,8 +61,11 @@ def test_create_reveals_the_secret_once_and_pushes_the_detail_url(org_a, client_
     assert credentials.digest(secret) == user.secret_digest
     assert f"-u '{user.username}' -P '{secret}'" in html.unescape(body)  # the mosquitto_pub snippet
     assert "client.loop_start()" in html.unescape(body)  # the paho snippet sends what it publishes
-    # A new user's ACL grants nothing: the page says the snippet's message would be dropped.
-    assert 'data-testid="snippet-acl-note"' in body and "may not publish to dashboard/hello" in body
+    # A new user's ACL grants nothing: the page loads the note that the snippet's message would be dropped.
+    note_url = _url("acls:user_snippet_note", org_a, name="dashboard")
+    assert f'hx-get="{note_url}" hx-trigger="load"' in body
+    note = client_for(org_a.admin).get(note_url).content.decode()
+    assert 'data-testid="snippet-acl-note"' in note and "may not publish to dashboard/hello" in note
     detail = client_for(org_a.admin).get(_url("users:detail", org_a, name="dashboard")).content.decode()
     assert secret not in detail
 

@@ -22,8 +22,8 @@ from django.core.management.base import BaseCommand, CommandError
 from acls.services import user_acl_save
 from audit import writer
 from audit.services import Actor
-from broker.fleet import Device, Endpoint, attempt
 from detection import anomalies
+from detection.fleet import Device, Endpoint, attempt
 from detection.models import Alert
 from orgs.models import Organization
 from sessions.models import MqttSession
