@@ -10,7 +10,12 @@ class StyledFormMixin:
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for field in self.fields.values():
+        self.style(self.fields.values())
+
+    @staticmethod
+    def style(fields) -> None:
+        """Bootstrap classes for these fields (a form that adds fields in ``__init__`` calls it)."""
+        for field in fields:
             if isinstance(field.widget, forms.CheckboxSelectMultiple | forms.CheckboxInput):
                 continue  # rendered as a list of checks, styled in the template
             css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"

@@ -17,15 +17,16 @@ from audit.services import Actor, Subject, record_event
 from users.models import MqttUser
 from users.services import user_update
 
-from .anomalies import EVIDENCE, Finding
-from .models import Alert, AlertStatus, Detector, ScanSettings, Severity
+from .detectors import brute_force
+from .models import Alert, AlertStatus, Severity
+from .registry import EVIDENCE, Finding, Tuning
 
 RANK = {Severity.LOW: 0, Severity.MEDIUM: 1, Severity.HIGH: 2}
 COMMENT_MAX = 2000
 
 
 def _subject(alert: Alert) -> Subject:
-    return Subject("alert", alert.pk, f"{alert.get_detector_display()}: {alert.subject}"[:254])
+    return Subject("alert", alert.pk, f"{alert.detector_label}: {alert.subject}"[:254])
 
 
 def _merge(old: list[dict], new: list[dict]) -> list[dict]:
@@ -38,7 +39,7 @@ def _merge(old: list[dict], new: list[dict]) -> list[dict]:
     return merged[: EVIDENCE * 2]
 
 
-def raise_alert(org, finding: Finding, *, cfg: ScanSettings, now: datetime) -> Alert | None:
+def raise_alert(org, finding: Finding, *, tuning: Tuning, now: datetime) -> Alert | None:
     """Open an alert for the finding, or count a repeat on the open one; None if the finding
     adds nothing to the alert already open."""
     unresolved = Alert.objects.select_for_update().unresolved()
@@ -53,7 +54,7 @@ def raise_alert(org, finding: Finding, *, cfg: ScanSettings, now: datetime) -> A
         if RANK[finding.severity] > RANK[alert.severity]:
             alert.severity = finding.severity
         alert.save(update_fields=["count", "last_seen", "summary", "evidence", "severity"])
-        _respond(alert, finding, cfg)
+        _respond(alert, finding, tuning)
         return alert
     try:
         with transaction.atomic():
@@ -76,16 +77,16 @@ def raise_alert(org, finding: Finding, *, cfg: ScanSettings, now: datetime) -> A
         subject=_subject(alert),
         details={"severity": alert.severity, "summary": alert.summary},
     )
-    _respond(alert, finding, cfg)
+    _respond(alert, finding, tuning)
     from . import webhooks
 
     webhooks.announce(alert, "alert.opened")
     return alert
 
 
-def _respond(alert: Alert, finding: Finding, cfg: ScanSettings) -> None:
+def _respond(alert: Alert, finding: Finding, tuning: Tuning) -> None:
     """The automatic responses an org turned on (all off by default)."""
-    if not (finding.detector == Detector.BRUTE_FORCE and finding.respond and cfg.brute_force_disable_user):
+    if not (finding.detector == brute_force.KEY and finding.respond and tuning.brute_force_disable_user):
         return
 
     user = MqttUser.objects.filter(org_id=alert.org_id, pk=finding.user_id, enabled=True).first()

@@ -14,7 +14,8 @@ from acls.models import AclRule
 from sessions.models import MqttSession
 from users.models import MqttUser
 
-from .models import Alert, AlertStatus, Detector, ScanSettings
+from .detectors import permanent_over_wss, shared_credentials
+from .models import Alert, AlertStatus, ScanSettings
 
 PASS, WARN, FAIL = "pass", "warn", "fail"
 LINT_OWNERS = 500  # rule owners linted per checklist (the worst of them counts)
@@ -53,8 +54,8 @@ def tls(org, now) -> Item:
 
 
 def unique_credentials(org, now) -> Item:
-    open_alerts = _unresolved(org, Detector.SHARED_CREDENTIALS).count()
-    link = _url("alerts:list", org, f"detector={Detector.SHARED_CREDENTIALS}")
+    open_alerts = _unresolved(org, shared_credentials.KEY).count()
+    link = _url("alerts:list", org, f"detector={shared_credentials.KEY}")
     if open_alerts:
         detail = f"{open_alerts} shared-credential alert(s) open: give each client its own MQTT user."
         return Item("Each client has its own credentials", FAIL, detail, link, "Alerts")
@@ -87,7 +88,7 @@ def least_privilege(org, now) -> Item:
 
 
 def browser_tokens(org, now) -> Item:
-    open_alerts = _unresolved(org, Detector.PERMANENT_OVER_WSS).count()
+    open_alerts = _unresolved(org, permanent_over_wss.KEY).count()
     seen = (
         MqttSession.objects.filter(
             org=org, connected_at__gte=now - timedelta(days=7), transport__in=["ws", "wss"], token_id=""
@@ -96,7 +97,7 @@ def browser_tokens(org, now) -> Item:
         .distinct()
         .count()
     )
-    link = _url("alerts:list", org, f"detector={Detector.PERMANENT_OVER_WSS}")
+    link = _url("alerts:list", org, f"detector={permanent_over_wss.KEY}")
     if open_alerts or seen:
         detail = (
             f"{seen} user(s) connected over WebSocket with a permanent secret in the last 7 days: "

@@ -1,4 +1,4 @@
-"""Forms of the audit app: alert actions and the detection settings."""
+"""Forms of the detection app: alert actions and the detection settings."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from django import forms
 from core import egress
 from core.forms import StyledFormMixin
 
+from . import registry
 from .alerts import COMMENT_MAX
 from .models import ScanSettings
-from .tuning import TUNABLE
 
 
 class AlertActionForm(StyledFormMixin, forms.Form):
@@ -21,7 +21,26 @@ class AlertActionForm(StyledFormMixin, forms.Form):
     )
 
 
-class ScanSettingsForm(StyledFormMixin, forms.ModelForm):
+def _field(setting: registry.Setting) -> forms.Field:
+    if setting.is_switch:
+        return forms.BooleanField(required=False, label=setting.label, help_text=setting.help)
+    return forms.IntegerField(
+        label=setting.label,
+        help_text=setting.help,
+        min_value=setting.low,
+        max_value=setting.high,
+        error_messages={
+            "min_value": f"Use at least {setting.low:,}.",
+            "max_value": f"Use at most {setting.high:,}.",
+            "required": "Enter a whole number.",
+            "invalid": "Enter a whole number.",
+        },
+    )
+
+
+class ScanSettingsForm(StyledFormMixin, forms.Form):
+    """Every registered detector's settings, then the webhook."""
+
     webhook_url = forms.URLField(
         required=False,
         max_length=500,
@@ -32,25 +51,21 @@ class ScanSettingsForm(StyledFormMixin, forms.ModelForm):
         required=False, label="Rotate the webhook signing secret (the new one is shown once)"
     )
 
-    class Meta:
-        model = ScanSettings
-        fields = TUNABLE
-        labels = {
-            "brute_force_failures": "Brute force: failures",
-            "brute_force_minutes": "… within minutes",
-            "brute_force_disable_user": "Disable the user when a success follows a brute force",
-            "shared_credentials": "Alert on a credential connected twice at once",
-            "new_address_days": "New address: not seen for days",
-            "new_address_by_subnet": "Compare networks (/24, /64), not single addresses",
-            "flapping_connects": "Flapping: connects of one client",
-            "flapping_minutes": "… within minutes",
-            "acl_denials": "ACL denials of one user",
-            "acl_denial_minutes": "… within minutes",
-            "mint_tokens": "Tokens minted by one API key",
-            "mint_minutes": "… within minutes",
-            "dormant_days": "Dormant: secret unused for days",
-            "permanent_over_wss": "Alert on a permanent secret used over WebSocket",
-        }
+    def __init__(self, data=None, *, current: ScanSettings):
+        initial = {**current.values.as_dict(), "webhook_url": current.webhook_url}
+        super().__init__(data, initial=initial)
+        webhook = {name: self.fields.pop(name) for name in ("webhook_url", "rotate_secret")}
+        added = {s.name: _field(s) for s in registry.settings().values()}
+        self.style(added.values())
+        self.fields.update(added)
+        self.fields.update(webhook)  # after the detectors', as on the page
+
+    def groups(self) -> list[tuple[registry.Spec, list]]:
+        """Each detector with its bound fields, for the page."""
+        return [(spec, [self[s.name] for s in spec.settings]) for spec in registry.detectors()]
+
+    def webhook_fields(self) -> list:
+        return [self["webhook_url"], self["rotate_secret"]]
 
     def clean_webhook_url(self) -> str:
         url = self.cleaned_data["webhook_url"].strip()

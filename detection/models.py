@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from core.credentials import new_id
@@ -10,17 +9,6 @@ from core.credentials import new_id
 
 def _alert_id() -> str:
     return "alr_" + new_id()
-
-
-class Detector(models.TextChoices):
-    BRUTE_FORCE = "brute_force", "Brute force"
-    SHARED_CREDENTIALS = "shared_credentials", "Shared credentials"
-    NEW_ADDRESS = "new_address", "New address"
-    FLAPPING = "flapping", "Flapping client"
-    ACL_DENIALS = "acl_denials", "ACL denial spike"
-    MINT_SPIKE = "mint_spike", "Token minting spike"
-    DORMANT = "dormant", "Dormant credentials"
-    PERMANENT_OVER_WSS = "permanent_over_wss", "Permanent secret over WebSocket"
 
 
 class Severity(models.TextChoices):
@@ -62,7 +50,7 @@ class Alert(models.Model):
 
     id = models.CharField(primary_key=True, max_length=32, default=_alert_id, editable=False)
     org = models.ForeignKey("orgs.Organization", on_delete=models.CASCADE, related_name="+")
-    detector = models.CharField(max_length=32, choices=Detector.choices)
+    detector = models.CharField(max_length=32, help_text="A registered detector's key (detection.registry).")
     subject = models.CharField(max_length=300, help_text="What it is about: a username, an address, a key.")
     severity = models.CharField(max_length=8, choices=Severity.choices)
     status = models.CharField(max_length=16, choices=AlertStatus.choices, default=AlertStatus.OPEN)
@@ -92,39 +80,24 @@ class Alert(models.Model):
         indexes = [models.Index(fields=["org", "status", "-last_seen"], name="alert_org_status_idx")]
 
     def __str__(self) -> str:
-        return f"{self.get_detector_display()}: {self.subject}"
+        return f"{self.detector_label}: {self.subject}"
 
+    @property
+    def detector_label(self) -> str:
+        from .registry import label_of
 
-def _between(low: int, high: int) -> list:
-    return [
-        MinValueValidator(low, f"Use at least {low:,}."),
-        MaxValueValidator(high, f"Use at most {high:,}."),
-    ]
+        return label_of(self.detector)
 
 
 class ScanSettings(models.Model):
-    """An org's tuning of the anomaly detectors (defaults are what a new org gets), its
-    webhook, and when its last scan ran (the security checklist reads it)."""
+    """An org's tuning of the anomaly detectors (only what differs from the defaults the
+    detectors declare), its webhook, and when its last scan ran (the checklist reads it)."""
 
     org = models.OneToOneField(
         "orgs.Organization", on_delete=models.CASCADE, primary_key=True, related_name="+"
     )
-    brute_force_failures = models.PositiveIntegerField(default=10, validators=_between(2, 100000))
-    brute_force_minutes = models.PositiveIntegerField(default=5, validators=_between(1, 1440))
-    brute_force_disable_user = models.BooleanField(
-        default=False, help_text="Disable the MQTT user when a brute force is followed by a success."
-    )
-    shared_credentials = models.BooleanField(default=True)
-    new_address_days = models.PositiveIntegerField(default=30, validators=_between(1, 365))
-    new_address_by_subnet = models.BooleanField(default=True, help_text="Compare /24 (IPv4) or /64 (IPv6).")
-    flapping_connects = models.PositiveIntegerField(default=10, validators=_between(2, 100000))
-    flapping_minutes = models.PositiveIntegerField(default=5, validators=_between(1, 1440))
-    acl_denials = models.PositiveIntegerField(default=50, validators=_between(1, 1000000))
-    acl_denial_minutes = models.PositiveIntegerField(default=5, validators=_between(1, 1440))
-    mint_tokens = models.PositiveIntegerField(default=200, validators=_between(1, 1000000))
-    mint_minutes = models.PositiveIntegerField(default=5, validators=_between(1, 1440))
-    dormant_days = models.PositiveIntegerField(default=90, validators=_between(7, 3650))
-    permanent_over_wss = models.BooleanField(default=True)
+    # Each detector's settings that differ from their defaults, by name (detection.registry).
+    tuning = models.JSONField(default=dict, blank=True)
     webhook_url = models.URLField(blank=True, max_length=500)
     # The signing key is derived from the server pepper and this salt (detection.webhooks), so
     # no usable secret is stored; a new salt is a rotation.
@@ -137,3 +110,10 @@ class ScanSettings(models.Model):
 
     def __str__(self) -> str:
         return f"scan settings of {self.org_id}"
+
+    @property
+    def values(self):
+        """Every detector setting's value for this org (``cfg.values.brute_force_minutes``)."""
+        from .registry import Tuning
+
+        return Tuning(self.tuning)

@@ -23,11 +23,11 @@ from orgs.models import Membership
 from sessions.models import MqttSession
 from users.models import MqttUser, TempToken
 
-from . import anomalies, tuning
+from . import anomalies, registry, tuning
 from .alerts import acknowledge, resolve
 from .checklist import checklist
 from .forms import AlertActionForm, ScanSettingsForm
-from .models import ACTIVE, Alert, AlertStatus, Detector, ScanSettings
+from .models import ACTIVE, Alert, AlertStatus, ScanSettings
 
 
 def overview(request: HttpRequest, org_id: str) -> HttpResponse:
@@ -67,7 +67,7 @@ def alert_list(request: HttpRequest, org_id: str) -> HttpResponse:
         return HttpResponse(str(error), status=400)
     detector = request.GET.get("detector") or ""
     if detector:
-        if detector not in Detector.values:
+        if registry.get(detector) is None:
             return HttpResponse(f"Unknown detector {detector!r}.", status=400)
         alerts = alerts.filter(detector=detector)
     page = Paginator(alerts.order_by("-last_seen", "-pk"), 25).get_page(request.GET.get("page"))
@@ -78,7 +78,7 @@ def alert_list(request: HttpRequest, org_id: str) -> HttpResponse:
         "status": status,
         "detector": detector,
         "statuses": [(ACTIVE, "Open and acknowledged"), *AlertStatus.choices, ("all", "All")],
-        "detectors": Detector.choices,
+        "detectors": [(spec.key, spec.label) for spec in registry.detectors()],
         "query": params.urlencode(),
         "any_alerts": tenant.scope(Alert).exists(),
         "scan": tenant.scope(ScanSettings).first(),
@@ -129,7 +129,7 @@ def detection_settings(request: HttpRequest, org_id: str) -> HttpResponse:
     """Tune the detectors and the alert webhook; a new webhook signing secret shows once."""
     tenant = request.tenant
     current = anomalies.settings_of(tenant.org)
-    form = ScanSettingsForm(request.POST or None, instance=tenant.scope(ScanSettings).get())
+    form = ScanSettingsForm(request.POST or None, current=tenant.scope(ScanSettings).get())
     if request.method == "POST" and form.is_valid():
         secret = tuning.save_settings(
             current=current,

@@ -18,6 +18,7 @@ from audit.services import Actor, record_event
 from detection import checklist, webhooks
 from detection.models import Alert, ScanSettings
 from detection.tasks import deliver_webhook
+from detection.tests.tuning import default_form, tune
 from sessions.models import MqttSession
 
 
@@ -103,29 +104,17 @@ def test_detection_settings_validate_and_reveal_the_webhook_secret_once(org_a, c
     client = client_for(org_a.admin)
     url = _url(org_a, "detection:settings")
     assert client.get(url).status_code == 200
-    form = {
-        "brute_force_failures": 1,
-        "brute_force_minutes": 5,
-        "new_address_days": 30,
-        "flapping_connects": 10,
-        "flapping_minutes": 5,
-        "acl_denials": 50,
-        "acl_denial_minutes": 5,
-        "mint_tokens": 200,
-        "mint_minutes": 5,
-        "dormant_days": 90,
-        "webhook_url": "ftp://example.com/hook",
-    }
+    form = {**default_form(), "brute_force_failures": 1, "webhook_url": "ftp://example.com/hook"}
     bad = client.post(url, form)
     text = bad.content.decode()
     assert bad.status_code == 422 and "Use at least 2." in text and "Use an http:// or https:// URL" in text
-    assert ScanSettings.objects.get(org=org_a.org).brute_force_failures == 10  # nothing half-applied
+    assert ScanSettings.objects.get(org=org_a.org).values.brute_force_failures == 10  # nothing half-applied
     form.update(brute_force_failures=20, webhook_url="https://93.184.215.14/cs")  # public: no DNS here
     revealed = client.post(url, form)
     secret = webhooks.signing_secret(org_a.org.id, ScanSettings.objects.get(org=org_a.org).webhook_salt)
     assert revealed.status_code == 200 and secret in revealed.content.decode()
     assert secret not in client.get(url).content.decode()
-    assert ScanSettings.objects.get(org=org_a.org).brute_force_failures == 20
+    assert ScanSettings.objects.get(org=org_a.org).values.brute_force_failures == 20
     event = AuditEvent.objects.get(org=org_a.org, action="detection.updated")
     assert event.details["after"]["brute_force_failures"] == 20 and secret not in json.dumps(event.details)
     client.post(url, {**form, "rotate_secret": "on"})
@@ -195,9 +184,9 @@ def test_a_new_alert_is_announced_after_the_scan_commits(
         defaults={
             "webhook_url": f"http://127.0.0.1:{server.server_port}/",
             "webhook_salt": "s",
-            "brute_force_failures": 2,
         },
     )
+    tune(org_a.org, brute_force_failures=2)
     now = timezone.now()
     for _ in range(2):
         record_event(

@@ -12,6 +12,7 @@ from audit.models import AuditEvent
 from audit.services import Actor, Subject, record_event
 from detection import anomalies
 from detection.models import Alert, ScanSettings
+from detection.tests.tuning import tune
 from sessions.models import MqttSession
 from users.models import MqttUser
 
@@ -80,7 +81,7 @@ def test_brute_force_below_threshold_or_outside_window_is_quiet(org_a, now):
 
 
 def test_a_tuned_threshold_applies(org_a, now):
-    ScanSettings.objects.update_or_create(org=org_a.org, defaults={"brute_force_failures": 3})
+    tune(org_a.org, brute_force_failures=3)
     for i in range(3):
         _failure(org_a, "x@" + org_a.org.id, "203.0.113.1", now - timedelta(seconds=i))
     anomalies.scan_org(org_a.org, now=now)
@@ -131,7 +132,7 @@ def test_brute_force_then_success_disables_the_user_only_when_turned_on(org_a, n
     anomalies.scan_org(org_a.org, now=now)
     assert MqttUser.objects.get(pk=user.pk).enabled  # off by default
     Alert.objects.filter(org=org_a.org).update(status="resolved")
-    ScanSettings.objects.filter(org=org_a.org).update(brute_force_disable_user=True)
+    tune(org_a.org, brute_force_disable_user=True)
     _failure(org_a, user.username, "203.0.113.1", now + timedelta(seconds=1))
     anomalies.scan_org(org_a.org, now=now + timedelta(seconds=2))
     assert not MqttUser.objects.get(pk=user.pk).enabled
@@ -144,7 +145,7 @@ def test_brute_force_then_success_disables_the_user_only_when_turned_on(org_a, n
 
 def test_failures_from_anywhere_do_not_get_the_real_device_disabled(org_a, now):
     user = org_a.mqtt_user
-    ScanSettings.objects.update_or_create(org=org_a.org, defaults={"brute_force_disable_user": True})
+    tune(org_a.org, brute_force_disable_user=True)
     for i in range(10):
         _failure(org_a, user.username, f"198.51.100.{i}", now - timedelta(seconds=30 + i))
     # The device itself connects from its own address, which never failed.
@@ -217,7 +218,7 @@ def test_flapping(org_a, now):
 
 
 def test_acl_denial_spike(org_a, now):
-    ScanSettings.objects.update_or_create(org=org_a.org, defaults={"acl_denials": 5})
+    tune(org_a.org, acl_denials=5)
     for i in range(4):
         _failure(org_a, "dev@" + org_a.org.id, None, now - timedelta(seconds=i), action="mqtt.acl_denied")
     anomalies.scan_org(org_a.org, now=now)
@@ -228,7 +229,7 @@ def test_acl_denial_spike(org_a, now):
 
 
 def test_token_minting_spike_counts_api_keys_only(org_a, now):
-    ScanSettings.objects.update_or_create(org=org_a.org, defaults={"mint_tokens": 3})
+    tune(org_a.org, mint_tokens=3)
     for i in range(3):
         _failure(
             org_a,

@@ -15,24 +15,13 @@ from audit.models import AuditEvent
 from core import egress
 from detection import webhooks
 from detection.models import ScanSettings
-
-FORM = {
-    "brute_force_failures": 10,
-    "brute_force_minutes": 5,
-    "new_address_days": 30,
-    "flapping_connects": 10,
-    "flapping_minutes": 5,
-    "acl_denials": 50,
-    "acl_denial_minutes": 5,
-    "mint_tokens": 200,
-    "mint_minutes": 5,
-    "dormant_days": 90,
-}
+from detection.tests.tuning import default_form
 
 
 def _save(client, org, webhook_url):
     return client.post(
-        reverse("detection:settings", kwargs={"org_id": org.id}), {**FORM, "webhook_url": webhook_url}
+        reverse("detection:settings", kwargs={"org_id": org.id}),
+        {**default_form(), "webhook_url": webhook_url},
     )
 
 
