@@ -18,8 +18,7 @@ def audit_log(request: HttpRequest, org_id: str) -> HttpResponse:
     listed = filtered_page(
         request, request.tenant.scope(AuditEvent), selectors.filter_events, selectors.page_of, "after"
     )
-    context = {**listed, "first_page": not request.GET.get("after")}
-    return render_page(request, "audit/log.html", context, status=400 if listed["filter_error"] else 200)
+    return render_page(request, "audit/log.html", listed, status=400 if listed["filter_error"] else 200)
 
 
 def audit_export(request: HttpRequest, org_id: str, fmt: str) -> HttpResponse:

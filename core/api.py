@@ -67,9 +67,9 @@ def require_scope(request: HttpRequest, scope: str) -> None:
         raise ApiError(403, f"This API key lacks the {str(scope)!r} scope.")
 
 
-def check_page_request(request: HttpRequest, limit: int) -> None:
-    """What every keyset-paged list asks first: the ``manage`` scope and a page size it serves."""
-    require_scope(request, Scope.MANAGE)
+def check_page_request(request: HttpRequest, limit: int, scope: Scope = Scope.MANAGE) -> None:
+    """What every keyset-paged list asks first: its scope and a page size it serves."""
+    require_scope(request, scope)
     if not 1 <= limit <= 1000:
         raise ApiError(422, "limit must be between 1 and 1000.")
 

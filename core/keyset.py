@@ -1,5 +1,5 @@
-"""Keyset pagination, newest first, on (a time column, the primary key): the one
-implementation the audit log, the sessions and the alerts use (never OFFSET).
+"""Keyset pagination (never OFFSET): newest first on (a time column, the primary key) for
+the audit log, sessions, tokens and alerts; by a unique name for lists in name order.
 
 The cursor is "<microseconds since the epoch>_<pk>" of the last row shown. The filter is
 written ``t <= T AND (t < T OR pk < P)``: the first half is a range PostgreSQL reads
@@ -25,10 +25,12 @@ def cursor_of(row, field: str) -> str:
     return f"{micros}_{row.pk}"
 
 
-def _decode(cursor: str) -> tuple[datetime, int]:
+def _decode(cursor: str, pk_type: type = int) -> tuple[datetime, int | str]:
     stamp, _, pk = cursor.partition("_")
     try:
-        return EPOCH + timedelta(microseconds=int(stamp)), int(pk)
+        if not pk:
+            raise ValueError(cursor)
+        return EPOCH + timedelta(microseconds=int(stamp)), pk_type(pk)
     except (ValueError, OverflowError, OSError):
         raise BadCursor(cursor) from None
 
@@ -42,11 +44,24 @@ def page(
     qs: QuerySet, field: str, cursor: str | None, size: int, pk_type: type = int
 ) -> tuple[list, str | None]:
     """``size`` rows newest first after ``cursor``, and the cursor of the next page (or None).
-    Raises BadCursor for a cursor it cannot read."""
+    ``pk_type`` reads the key back (``str`` for text keys). Raises BadCursor for a cursor it
+    cannot read."""
     qs = qs.order_by(f"-{field}", "-pk")
     if cursor:
-        qs = older_than(qs, field, *_decode(cursor))
+        qs = older_than(qs, field, *_decode(cursor, pk_type))
     rows = list(qs[: size + 1])
     more = len(rows) > size
     rows = rows[:size]
     return rows, (cursor_of(rows[-1], field) if more and rows else None)
+
+
+def page_by_name(qs: QuerySet, field: str, after: str | None, size: int) -> tuple[list, str | None]:
+    """``size`` rows in ``field`` order (unique within ``qs``) after the value ``after``, and
+    the value to pass for the next page (or None)."""
+    qs = qs.order_by(field)
+    if after:
+        qs = qs.filter(**{f"{field}__gt": after})
+    rows = list(qs[: size + 1])
+    more = len(rows) > size
+    rows = rows[:size]
+    return rows, (getattr(rows[-1], field) if more and rows else None)

@@ -38,6 +38,8 @@ def filtered_page(request: HttpRequest, qs, filter_rows, page, cursor_param: str
     return {
         "rows": rows,
         "next_cursor": next_cursor,
+        "cursor_param": cursor_param,
+        "first_page": not request.GET.get(cursor_param),
         "query": params.urlencode(),
         "filters": request.GET,
         "filter_error": error,

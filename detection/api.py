@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.http import HttpRequest
-from ninja import Field, Router, Schema
+from ninja import Field, Query, Router, Schema
 
-from core import keyset
 from core.api import ERRORS, ApiError, check_page_request, scoped
+from core.filters import BadFilter
 
 from .models import Alert
+from .selectors import filter_alerts, page_alerts
 
 
 class AlertOut(Schema):
@@ -36,18 +37,19 @@ alerts_router = Router(tags=["Alerts"])
 
 
 @alerts_router.get("", response={200: AlertPageOut, **ERRORS}, summary="Alerts, most recently seen first")
-def list_alerts(request: HttpRequest, status: str = "active", after: str = "", limit: int = 100):
-    """``status``: open, acknowledged, resolved, active (open or acknowledged, the default) or all.
-    ``after`` is the ``next`` of the previous page (an alert id)."""
+def list_alerts(
+    request: HttpRequest,
+    status: str = Query(
+        "active", description="open, acknowledged, resolved, active (open or acknowledged) or all"
+    ),
+    detector: str = Query("", description="A detector's key"),
+    after: str = Query("", description="The next of the previous page"),
+    limit: int = 100,
+):
     check_page_request(request, limit)
     try:
-        qs = scoped(request, Alert).with_status(status)
-    except ValueError as error:
+        qs = filter_alerts(scoped(request, Alert), {"status": status, "detector": detector})
+        rows, cursor = page_alerts(qs, after or None, limit)
+    except BadFilter as error:
         raise ApiError(422, str(error)) from None
-    if after:
-        cursor = scoped(request, Alert).filter(pk=after).values_list("last_seen", "pk").first()
-        if cursor is None:
-            raise ApiError(422, "after is not an alert of this organization; start from the first page.")
-        qs = keyset.older_than(qs, "last_seen", *cursor)
-    rows = list(qs.order_by("-last_seen", "-pk")[: limit + 1])
-    return {"alerts": rows[:limit], "next": rows[limit - 1].pk if len(rows) > limit else None}
+    return {"alerts": rows, "next": cursor}

@@ -6,7 +6,6 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -18,7 +17,7 @@ from audit.models import AuditEvent
 from audit.services import Actor
 from core.charts import bar_chart
 from core.forms import add_service_errors
-from core.pages import render_page, render_secret
+from core.pages import filtered_page, render_page, render_secret
 from orgs.models import Membership
 from sessions.models import MqttSession
 from users.models import MqttUser, TempToken
@@ -28,6 +27,7 @@ from .alerts import acknowledge, resolve
 from .checklist import checklist
 from .forms import AlertActionForm, ScanSettingsForm
 from .models import ACTIVE, Alert, AlertStatus, ScanSettings
+from .selectors import filter_alerts, page_alerts
 
 
 def overview(request: HttpRequest, org_id: str) -> HttpResponse:
@@ -57,33 +57,21 @@ def overview(request: HttpRequest, org_id: str) -> HttpResponse:
 
 
 def alert_list(request: HttpRequest, org_id: str) -> HttpResponse:
-    """Alerts, open and acknowledged first; filter by status and detector; pages of 25."""
-
+    """Alerts, most recently seen first; filter by status and detector; keyset pages."""
     tenant = request.tenant
-    status = request.GET.get("status") or ACTIVE
-    try:
-        alerts = tenant.scope(Alert).with_status(status)
-    except ValueError as error:
-        return HttpResponse(str(error), status=400)
-    detector = request.GET.get("detector") or ""
-    if detector:
-        if registry.get(detector) is None:
-            return HttpResponse(f"Unknown detector {detector!r}.", status=400)
-        alerts = alerts.filter(detector=detector)
-    page = Paginator(alerts.order_by("-last_seen", "-pk"), 25).get_page(request.GET.get("page"))
-    params = request.GET.copy()
-    params.pop("page", None)
+    listed = filtered_page(request, tenant.scope(Alert), filter_alerts, page_alerts, "after")
     context = {
-        "page": page,
-        "status": status,
-        "detector": detector,
+        **listed,
+        "status": request.GET.get("status") or ACTIVE,
+        "detector": request.GET.get("detector") or "",
         "statuses": [(ACTIVE, "Open and acknowledged"), *AlertStatus.choices, ("all", "All")],
         "detectors": [(spec.key, spec.label) for spec in registry.detectors()],
-        "query": params.urlencode(),
         "any_alerts": tenant.scope(Alert).exists(),
         "scan": tenant.scope(ScanSettings).first(),
     }
-    return render_page(request, "detection/alerts.html", context)
+    return render_page(
+        request, "detection/alerts.html", context, status=400 if listed["filter_error"] else 200
+    )
 
 
 def alert_detail(

@@ -6,28 +6,27 @@ from datetime import datetime
 
 from django.conf import settings
 from django.http import HttpRequest
-from ninja import Field, Router, Schema, Status
-from ninja.pagination import paginate
+from ninja import Field, Query, Router, Schema, Status
 
 from core.api import (
     ERRORS,
     ApiError,
     ErrorOut,
-    Mapped,
-    Paging,
     Scope,
     Text,
+    check_page_request,
     org_of,
     require_scope,
     scoped,
     scoped_get,
 )
+from core.filters import BadFilter
 from core.ratelimit import hit
 from orgs.api_auth import actor_of, api_key_of
 
 from . import services, tokens
-from .models import MqttUser, TempToken, TokenStatus
-from .selectors import filter_users
+from .models import MqttUser, TempToken
+from .selectors import filter_tokens, filter_users, page_tokens, page_users
 
 users_router = Router(tags=["MQTT users"])
 tokens_router = Router(tags=["Temporary tokens"])
@@ -87,6 +86,16 @@ class TokenOut(Schema):
     minted_by: str
 
 
+class UserPageOut(Schema):
+    users: list[UserOut]
+    next: str | None = Field(None, description="Pass as ?after= for the next page")
+
+
+class TokenPageOut(Schema):
+    tokens: list[TokenOut]
+    next: str | None = Field(None, description="Pass as ?after= for the next (older) page")
+
+
 class TokenMintedOut(Schema):
     id: str
     username: str
@@ -144,14 +153,19 @@ def create_user(request: HttpRequest, body: UserIn):
     return Status(201, {**_user_out(user), "secret": secret})
 
 
-@users_router.get("", response={200: list[UserOut], **ERRORS}, summary="List MQTT users")
-@paginate(Paging)
-def list_users(request: HttpRequest, q: str = "", status: str = ""):
-    require_scope(request, Scope.MANAGE)
-    if status and status not in ("enabled", "disabled", "never_seen"):
-        raise ApiError(422, "status must be one of enabled, disabled, never_seen.")
-    users = filter_users(scoped(request, MqttUser), q=q, status=status)
-    return Mapped(users.select_related("org"), _user_out)
+@users_router.get("", response={200: UserPageOut, **ERRORS}, summary="List MQTT users, by name")
+def list_users(
+    request: HttpRequest,
+    q: str = Query("", description="Part of the name or description, as the users page's search"),
+    status: str = Query("", description="enabled, disabled or never_seen"),
+    after: str = Query("", description="The next of the previous page"),
+    limit: int = 100,
+):
+    check_page_request(request, limit)
+    rows, next_name = _page(
+        filter_users, page_users, scoped(request, MqttUser), {"q": q, "status": status}, after, limit
+    )
+    return {"users": [_user_out(user) for user in rows], "next": next_name}
 
 
 @users_router.get("/{name}", response={200: UserOut, **ERRORS}, summary="Get an MQTT user")
@@ -230,18 +244,26 @@ def mint_token(request: HttpRequest, body: TokenIn):
     )
 
 
-@tokens_router.get("", response={200: list[TokenOut], **ERRORS}, summary="List tokens")
-@paginate(Paging)
-def list_tokens(request: HttpRequest, user: str = "", status: str = ""):
-    require_scope(request, Scope.TOKENS_MINT)
-    if status and status not in TokenStatus.values:
-        raise ApiError(422, f"status must be one of {', '.join(TokenStatus.values)}.")
+@tokens_router.get("", response={200: TokenPageOut, **ERRORS}, summary="List tokens, newest first")
+def list_tokens(
+    request: HttpRequest,
+    user: str = Query("", description="An MQTT user's name"),
+    status: str = Query("", description="active, expired or revoked"),
+    after: str = Query("", description="The next of the previous page"),
+    limit: int = 100,
+):
+    check_page_request(request, limit, Scope.TOKENS_MINT)
     qs = scoped(request, TempToken).select_related("user", "user__org")
-    if user:
-        qs = qs.filter(user__name=user)
-    if status:
-        qs = qs.with_status(status)
-    return Mapped(qs.order_by("-created_at", "-pk"), _token_out)
+    rows, cursor = _page(filter_tokens, page_tokens, qs, {"user": user, "status": status}, after, limit)
+    return {"tokens": [_token_out(token) for token in rows], "next": cursor}
+
+
+def _page(filter_rows, page, qs, params: dict, after: str, limit: int):
+    """The page's selector and keyset page; a bad value is a 422 with the page's words."""
+    try:
+        return page(filter_rows(qs, params), after or None, limit)
+    except BadFilter as error:
+        raise ApiError(422, str(error)) from None
 
 
 @tokens_router.delete("/{token_id}", response={204: None, **ERRORS}, summary="Revoke a token")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -16,39 +15,31 @@ from audit.models import AuditEvent
 from audit.services import Actor
 from core.filters import BadFilter
 from core.forms import add_service_errors
-from core.pages import render_page, render_secret
+from core.pages import filtered_page, render_page, render_secret
 from sessions.models import MqttSession
 from sessions.selectors import page_before
 
 from . import services, tokens
 from .forms import DescriptionForm, RotateForm, TokenFilterForm, TokenMintForm, UserCreateForm, UserFilterForm
 from .models import MqttUser, TempToken
-from .selectors import filter_users
+from .selectors import filter_tokens, filter_users, page_tokens, page_users
 from .snippets import connection_snippets
 
-PAGE_SIZE = 25
 USER_TABS = ("overview", "sessions", "audit")  # the ACL tab is the acls app's page
 
 
 def user_list(request: HttpRequest, org_id: str) -> HttpResponse:
     tenant = request.tenant
-    filters = UserFilterForm(request.GET)
-    filters.is_valid()
-    users = filter_users(
-        tenant.scope(MqttUser),
-        q=filters.cleaned_data.get("q", ""),
-        status=filters.cleaned_data.get("status", ""),
-    )
-    page = Paginator(users, PAGE_SIZE).get_page(request.GET.get("page"))
+    listed = filtered_page(request, tenant.scope(MqttUser), filter_users, page_users, "after")
     context = {
-        "filters": filters,
-        "page": page,
+        **listed,
+        "filter_form": UserFilterForm(request.GET),
         "total": tenant.scope(MqttUser).count(),
-        "query": request.GET.urlencode(),
     }
+    status = 400 if listed["filter_error"] else 200
     if request.htmx and request.htmx.target == "user-results":
-        return render(request, "users/list.html#results", context)
-    return render_page(request, "users/list.html", context)
+        return render(request, "users/list.html#results", context, status=status)
+    return render_page(request, "users/list.html", context, status=status)
 
 
 @require_http_methods(["GET", "POST"])
@@ -191,20 +182,16 @@ def _mint_form(request: HttpRequest, data=None) -> TokenMintForm:
 
 def token_list(request: HttpRequest, org_id: str, mint_form: TokenMintForm | None = None) -> HttpResponse:
     tenant = request.tenant
-    filters = TokenFilterForm(request.GET)
-    filters.is_valid()
-    qs = tenant.scope(TempToken).select_related("user").order_by("-created_at")
-    if filters.cleaned_data.get("user"):
-        qs = qs.filter(user__name=filters.cleaned_data["user"])
-    if filters.cleaned_data.get("status"):
-        qs = qs.with_status(filters.cleaned_data["status"])
+    tokens_of_org = tenant.scope(TempToken).select_related("user")
+    listed = filtered_page(request, tokens_of_org, filter_tokens, page_tokens, "after")
     context = {
-        "filters": filters,
-        "page": Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page")),
+        **listed,
+        "filter_form": TokenFilterForm(request.GET),
         "mint_form": mint_form or _mint_form(request),
-        "query": request.GET.urlencode(),
+        "any_tokens": tenant.scope(TempToken).exists(),
     }
-    return render_page(request, "users/tokens.html", context, status=422 if mint_form else 200)
+    status = 422 if mint_form else 400 if listed["filter_error"] else 200
+    return render_page(request, "users/tokens.html", context, status=status)
 
 
 @require_POST

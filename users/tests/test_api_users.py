@@ -57,12 +57,18 @@ def test_list_search_filter_and_paginate(api):
     for name in ("alpha", "beta", "gamma"):
         api.post("/users", {"name": name})
     api.patch("/users/beta", {"enabled": False})
-    assert [u["name"] for u in api.get("/users").json()["items"]] == ["alpha", "beta", "gamma"]
-    assert [u["name"] for u in api.get("/users?q=mm").json()["items"]] == ["gamma"]
-    assert [u["name"] for u in api.get("/users?status=disabled").json()["items"]] == ["beta"]
-    page = api.get("/users?limit=2&offset=2").json()
-    assert page["count"] == 3 and [u["name"] for u in page["items"]] == ["gamma"]
-    assert api.get("/users?status=bogus").status_code == 422
+    assert [u["name"] for u in api.get("/users").json()["users"]] == ["alpha", "beta", "gamma"]
+    assert [u["name"] for u in api.get("/users?q=mm").json()["users"]] == ["gamma"]
+    assert [u["name"] for u in api.get("/users?status=disabled").json()["users"]] == ["beta"]
+    first = api.get("/users?limit=2").json()
+    assert [u["name"] for u in first["users"]] == ["alpha", "beta"] and first["next"] == "beta"
+    second = api.get(f"/users?limit=2&after={first['next']}").json()
+    assert [u["name"] for u in second["users"]] == ["gamma"] and second["next"] is None
+    bad = api.get("/users?status=bogus")
+    assert (
+        bad.status_code == 422
+        and bad.json()["detail"] == "status must be one of enabled, disabled, never_seen."
+    )
 
 
 def test_patch_disable_emits_a_disconnect_and_an_audit_event(api, org_a):
@@ -123,7 +129,7 @@ def test_another_orgs_user_is_404_on_every_endpoint(api, api_key_for, org_b, cli
     ]:
         response = api.call(method, path, body)
         assert response.status_code == 404, (method, path)
-    assert api.get("/users").json()["count"] == 0
+    assert api.get("/users").json() == {"users": [], "next": None}
     assert MqttUser.objects.get(name="theirs").enabled
 
 

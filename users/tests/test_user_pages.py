@@ -42,10 +42,12 @@ def test_list_paginates(org_a, client_for):
     for i in range(30):
         user_create(org=org_a.org, name=f"dev-{i:02d}", actor=Actor.system())
     client = client_for(org_a.admin)
-    first = client.get(_url("users:list", org_a)).content.decode()
-    assert "dev-00" in first and "dev-25" not in first and "1–25 of 30" in first
-    second = client.get(_url("users:list", org_a), {"page": 2}).content.decode()
-    assert "dev-25" in second and "dev-00" not in second
+    first = client.get(_url("users:list", org_a), {"status": "enabled"}).content.decode()
+    assert "dev-00" in first and "dev-25" not in first and "First page" not in first
+    assert 'href="?status=enabled&after=dev-24">Next</a>' in first  # the filter stays
+    second = client.get(_url("users:list", org_a), {"status": "enabled", "after": "dev-24"}).content.decode()
+    assert "dev-25" in second and "dev-29" in second and "dev-00" not in second
+    assert 'href="?status=enabled">First page</a>' in second and ">Next</a>" not in second
 
 
 def test_create_reveals_the_secret_once_and_pushes_the_detail_url(org_a, client_for):
