@@ -28,7 +28,7 @@ def _key(user) -> str:
     return f"acl-rules:v2:{user.pk}:{user.acl_revision}:{user.rules_generation}"
 
 
-def rules_for(user) -> Rules:  # an MqttUser, or broker.authn's LoadedUser
+def rules_for(user) -> Rules:  # an MqttUser, or users.connect.LoadedUser
     """The user's effective (permission, action, topic) rules, validated, placeholders unexpanded."""
     key = _key(user)
     rules = _local.get(key)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from django.utils import timezone
 
@@ -18,14 +18,14 @@ from acls.policy import compile_policy, expand
 from audit import writer
 from audit.models import ActorType, Outcome
 from audit.services import Actor, Subject, event_values
-from core import credentials, rawsql
+from core import credentials
 from core.client_ip import normal_ip
-from core.rawsql import aware
 from core.text import CONTROL, shown
 from orgs.models import ORG_ID_PATTERN
+from users import connect
+from users.connect import LoadedUser
 from users.models import MqttUser, TokenStatus
 from users.services import verify_user_secret
-from users.tokens import token_if_matches
 
 USERNAME = re.compile(rf"(?P<name>[a-z0-9._-]{{1,64}})@(?P<org>{ORG_ID_PATTERN})")
 CATCH_ALL_DENY = {"permission": "deny", "action": "all", "topic": "#"}
@@ -87,66 +87,6 @@ def acl_answer(rules, *, org_id: str, name: str, client_id: str) -> list[dict]:
 LAST_SEEN_RESOLUTION = timedelta(seconds=60)
 
 
-# One round trip for what every CONNECT needs: whether the org exists, the user, the org's
-# connection quota and live connections (kept by broker.events: counting them here would
-# cost more than the rest for a large fleet) and, for a token, the token (the ORM would
-# take five queries). It starts from the org, so an unknown user costs no second query.
-_LOAD = """
-SELECT u.id, u.name, u.org_id, u.enabled, u.secret_digest, u.previous_secret_digest,
-       u.previous_secret_valid_until, u.acl_revision, u.rules_generation, u.last_seen_at, o.max_connections,
-       coalesce(c.live, 0),
-       t.id, t.user_id, t.org_id, t.secret_digest, t.expires_at, t.expired_at, t.revoked_at
-FROM orgs_organization o
-LEFT JOIN users_mqttuser u ON u.org_id = o.id AND u.name = %s
-LEFT JOIN audit_liveconnections c ON c.org_id = o.id
-LEFT JOIN users_temptoken t ON t.id = %s AND t.user_id = u.id
-WHERE o.id = %s
-"""
-
-
-@dataclass(slots=True)
-class LoadedUser:
-    """The user's columns that a CONNECT needs (a model instance costs more than the
-    rest of the check); ``acls.cache.rules_for`` and the secret check take it as a user."""
-
-    id: str
-    name: str
-    org_id: str
-    enabled: bool
-    secret_digest: str
-    previous_secret_digest: str
-    previous_secret_valid_until: datetime | None
-    acl_revision: int
-    rules_generation: int
-    last_seen_at: datetime | None
-
-    @property
-    def pk(self) -> str:
-        return self.id
-
-
-@dataclass(slots=True)
-class Loaded:
-    user: LoadedUser | None  # None: the org exists, the user does not
-    max_connections: int
-    live_connections: int
-    token_row: tuple
-
-
-def _load(org_id: str, name: str, token_id: str | None) -> Loaded | None:
-    """The user, its org's quota and live connections, and the columns of the token
-    ``token_id`` if it is the user's: one prepared query. None when the org does not exist."""
-    row = rawsql.fetchone(_LOAD, [name, token_id, org_id])
-    if row is None:
-        return None
-    user = None
-    if row[0] is not None:
-        user = LoadedUser(
-            row[0], row[1], row[2], bool(row[3]), row[4], row[5], aware(row[6]), row[7], row[8], aware(row[9])
-        )
-    return Loaded(user, row[10], row[11], row[12:])
-
-
 def authenticate(attempt: Attempt) -> dict:
     """Answer the broker's authentication request; audit it either way.
 
@@ -161,7 +101,7 @@ def authenticate(attempt: Attempt) -> dict:
         return _refuse(match["org"], attempt, peer_ip, "bad_client_id")
     is_token = attempt.password.startswith(credentials.TOKEN_PREFIX + "_")
     parsed = credentials.parse_prefixed(attempt.password, credentials.TOKEN_PREFIX) if is_token else None
-    loaded = _load(match["org"], match["name"], parsed.id if parsed else None)
+    loaded = connect.load(match["org"], match["name"], parsed.id if parsed else None)
     if loaded is None:
         return _refuse(None, attempt, peer_ip, "unknown_org")
     if loaded.user is None:
@@ -170,7 +110,7 @@ def authenticate(attempt: Attempt) -> dict:
     org = user.org_id
     token = None
     if is_token:
-        token = token_if_matches(parsed, loaded.token_row) if parsed else None
+        token = loaded.token if parsed and loaded.token and loaded.token.matches(parsed) else None
         if token is None:
             return _refuse(org, attempt, peer_ip, "bad_token", user=user)
         if token.status != TokenStatus.ACTIVE:

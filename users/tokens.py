@@ -8,22 +8,20 @@ missed) marks it expired, audits it and asks the broker to drop its sessions.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from audit.services import Actor, Subject, record_event
 from core import credentials
 from core.errors import Conflict
-from core.rawsql import aware
 from orgs.models import Organization
 from sessions.revocations import emit_disconnect
 
-from .models import MqttUser, TempToken, TokenStatus, token_status
+from .models import MqttUser, TempToken, TokenStatus
 
 SWEEP_BATCH = 1000
 
@@ -141,48 +139,3 @@ def sweep_expired_tokens(limit: int = SWEEP_BATCH) -> int:
         expired_at__isnull=True, revoked_at__isnull=True, expires_at__lte=timezone.now()
     ).values_list("pk", flat=True)[:limit]
     return sum(token_expire(token_id) for token_id in list(due))
-
-
-_FIND_TOKEN = """
-SELECT id, user_id, org_id, secret_digest, expires_at, expired_at, revoked_at
-FROM users_temptoken WHERE id = %s
-"""
-
-
-def find_token(value: str) -> MatchedToken | None:
-    """The token ``value`` is, if its secret matches: one indexed lookup, constant-time compare.
-
-    The caller checks ``status`` (and the user) before letting it authenticate. The broker
-    reads the same columns joined to the user (``broker.authn``) and checks them here too.
-    """
-    parsed = credentials.parse_prefixed(value, credentials.TOKEN_PREFIX)
-    if parsed is None:
-        return None
-    with connection.cursor() as cursor:
-        cursor.execute(_FIND_TOKEN, [parsed.id])
-        row = cursor.fetchone()
-    return token_if_matches(parsed, row)
-
-
-@dataclass(slots=True)
-class MatchedToken:
-    """A token's columns as the hot path reads them (a model instance costs more to build
-    than the rest of a token's check)."""
-
-    id: str
-    user_id: str
-    org_id: str
-    expires_at: datetime
-    expired_at: datetime | None
-    revoked_at: datetime | None
-
-    @property
-    def status(self) -> str:
-        return token_status(self.revoked_at, self.expired_at, self.expires_at)
-
-
-def token_if_matches(parsed: credentials.Prefixed, row) -> MatchedToken | None:
-    """The token of a row read as ``_FIND_TOKEN`` reads it, if the presented secret matches."""
-    if row is None or row[0] is None or not credentials.verify(parsed.secret, row[3]):
-        return None
-    return MatchedToken(row[0], row[1], row[2], aware(row[4]), aware(row[5]), aware(row[6]))

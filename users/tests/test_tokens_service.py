@@ -10,7 +10,8 @@ from audit.services import Actor
 from sessions.models import Revocation
 from users.models import TempToken
 from users.services import secret_grace_end, user_create, user_rotate_secret, verify_user_secret
-from users.tokens import find_token, sweep_expired_tokens, token_expire, token_mint, token_revoke
+from users.tests.presented import presented_token
+from users.tokens import sweep_expired_tokens, token_expire, token_mint, token_revoke
 
 pytestmark = pytest.mark.django_db
 
@@ -34,9 +35,9 @@ def _age(token: TempToken, seconds: int) -> None:
 
 def test_a_token_past_expires_at_is_expired_even_before_the_job_runs(org_a, mqtt_user):
     token, value = _mint(org_a, mqtt_user)
-    assert find_token(value).status == "active"
+    assert presented_token(mqtt_user, value).status == "active"
     _age(token, 61)
-    found = find_token(value)
+    found = presented_token(mqtt_user, value)
     assert found.status == "expired" and found.expired_at is None
 
 
