@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
+from audit.models import Action, SubjectType
 from audit.services import Actor, Subject, record_event
 from core.errors import Conflict
 from orgs.models import Organization
@@ -174,9 +175,9 @@ def user_acl_save(
     )
     record_event(
         user.org,
-        "acl.user_saved",
+        Action.ACL_USER_SAVED,
         actor=actor,
-        subject=Subject("mqtt_user", user.id, user.username),
+        subject=Subject(SubjectType.MQTT_USER, user.id, user.username),
         request=request,
         before={"rules": before.rules, "rule_sets": before.rule_sets},
         after={"rules": cleaned, "rule_sets": names},
@@ -204,9 +205,9 @@ def rule_set_create(
         raise Conflict({"name": f"A rule set named {name!r} already exists in this organization."}) from None
     record_event(
         org,
-        "acl.rule_set_created",
+        Action.ACL_RULE_SET_CREATED,
         actor=actor,
-        subject=Subject("rule_set", str(rule_set.pk), name),
+        subject=Subject(SubjectType.RULE_SET, str(rule_set.pk), name),
         request=request,
         after={"name": name, "description": description},
     )
@@ -257,9 +258,9 @@ def rule_set_save(
     )
     record_event(
         rule_set.org,
-        "acl.rule_set_saved",
+        Action.ACL_RULE_SET_SAVED,
         actor=actor,
-        subject=Subject("rule_set", str(rule_set.pk), rule_set.name),
+        subject=Subject(SubjectType.RULE_SET, str(rule_set.pk), rule_set.name),
         request=request,
         before={"rules": before},
         after={"rules": cleaned},
@@ -278,9 +279,9 @@ def rule_set_delete(*, rule_set: RuleSet, actor: Actor, request=None) -> None:
     _bump_rules_generation(rule_set)
     record_event(
         rule_set.org,
-        "acl.rule_set_deleted",
+        Action.ACL_RULE_SET_DELETED,
         actor=actor,
-        subject=Subject("rule_set", str(rule_set.pk), rule_set.name),
+        subject=Subject(SubjectType.RULE_SET, str(rule_set.pk), rule_set.name),
         request=request,
         before={"rules": [r.as_dict() for r in rule_set.rules.all()], "assigned_to": usernames},
     )

@@ -33,7 +33,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from .models import AuditChainHead, AuditCheckpoint, AuditEvent, AuditVerifiedHead
+from .models import Action, AuditChainHead, AuditCheckpoint, AuditEvent, AuditVerifiedHead
 
 CONTENT_FIELDS = (
     "org_id",
@@ -132,7 +132,7 @@ def append(events: Iterable, *, returning: bool = True) -> list:
 
 
 _COPY_COLUMNS = [*CONTENT_FIELDS, "hash"]
-PURGE_ACTION = "audit.purged"
+PURGE_ACTION = Action.AUDIT_PURGED
 
 
 def _copy(events: list) -> None:

@@ -12,6 +12,66 @@ class ActorType(models.TextChoices):
     SYSTEM = "system", "System"
 
 
+class Action(models.TextChoices):
+    """Everything the audit log records: ``record_event`` refuses any other action (a typo
+    would otherwise be a new, unfiltered kind of event). A new one is a line here."""
+
+    AUTH_SUCCESS = "auth.success", "MQTT authentication succeeded"
+    AUTH_FAILURE = "auth.failure", "MQTT authentication failed"
+    MQTT_CONNECT_REFUSED = "mqtt.connect_refused", "Connection refused by the broker"
+    MQTT_ACL_DENIED = "mqtt.acl_denied", "Publish or subscribe denied by the ACL"
+    MQTT_SESSION_DISCONNECTED = "mqtt.session_disconnected", "Client disconnected by an admin"
+    MQTT_USER_CREATED = "mqtt_user.created", "MQTT user created"
+    MQTT_USER_UPDATED = "mqtt_user.updated", "MQTT user changed"
+    MQTT_USER_ENABLED = "mqtt_user.enabled", "MQTT user enabled"
+    MQTT_USER_DISABLED = "mqtt_user.disabled", "MQTT user disabled"
+    MQTT_USER_SECRET_ROTATED = "mqtt_user.secret_rotated", "MQTT user's secret rotated"
+    MQTT_USER_DELETED = "mqtt_user.deleted", "MQTT user deleted"
+    TOKEN_MINTED = "token.minted", "Token minted"
+    TOKEN_REVOKED = "token.revoked", "Token revoked"
+    TOKEN_EXPIRED = "token.expired", "Token expired"
+    ACL_USER_SAVED = "acl.user_saved", "User's ACL saved"
+    ACL_RULE_SET_CREATED = "acl.rule_set_created", "Rule set created"
+    ACL_RULE_SET_SAVED = "acl.rule_set_saved", "Rule set saved"
+    ACL_RULE_SET_DELETED = "acl.rule_set_deleted", "Rule set deleted"
+    ORG_CREATED = "org.created", "Organization created"
+    ORG_UPDATED = "org.updated", "Organization settings changed"
+    MEMBER_ADDED = "member.added", "Member added"
+    MEMBER_ROLE_CHANGED = "member.role_changed", "Member's role changed"
+    MEMBER_REMOVED = "member.removed", "Member removed"
+    API_KEY_CREATED = "api_key.created", "API key created"
+    API_KEY_REVOKED = "api_key.revoked", "API key revoked"
+    ALERT_OPENED = "alert.opened", "Alert opened"
+    ALERT_ACKNOWLEDGED = "alert.acknowledged", "Alert acknowledged"
+    ALERT_RESOLVED = "alert.resolved", "Alert resolved"
+    DETECTION_UPDATED = "detection.updated", "Detection settings changed"
+    AUDIT_PURGED = "audit.purged", "Old events purged (retention)"
+
+
+class SubjectType(models.TextChoices):
+    """What an event is about; ``record_event`` refuses any other type."""
+
+    NONE = "", "—"
+    MQTT_USER = "mqtt_user", "MQTT user"
+    TOKEN = "token", "Token"
+    RULE_SET = "rule_set", "Rule set"
+    MQTT_SESSION = "mqtt_session", "MQTT session"
+    ORGANIZATION = "organization", "Organization"
+    MEMBERSHIP = "membership", "Member"
+    API_KEY = "api_key", "API key"
+    ALERT = "alert", "Alert"
+    AUDIT_LOG = "audit_log", "Audit log"
+
+
+def label_of(choices: type[models.TextChoices], value: str) -> str:
+    """A value's label, or the value itself for one recorded before it had a label (the
+    chain keeps old events as they were written)."""
+    try:
+        return choices(value).label
+    except ValueError:
+        return value
+
+
 class Outcome(models.TextChoices):
     SUCCESS = "success", "Success"
     FAILURE = "failure", "Failure"
@@ -53,6 +113,14 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.action} {self.subject_label}"
+
+    @property
+    def action_label(self) -> str:
+        return label_of(Action, self.action)
+
+    @property
+    def subject_type_label(self) -> str:
+        return label_of(SubjectType, self.subject_type)
 
 
 class AuditChainHead(models.Model):

@@ -9,7 +9,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from . import chain
-from .models import AuditCheckpoint, AuditEvent
+from .models import AuditCheckpoint, AuditEvent, SubjectType
 from .services import Actor, Subject, build_event
 
 
@@ -57,7 +57,7 @@ def purge_expired(org, *, now: datetime | None = None) -> int:
                     org,
                     chain.PURGE_ACTION,
                     actor=Actor.system("audit retention"),
-                    subject=Subject("audit_log", org.pk, "audit log"),
+                    subject=Subject(SubjectType.AUDIT_LOG, org.pk, "audit log"),
                     details={
                         "checkpoint_seq": seq,
                         "purged": deleted,

@@ -12,7 +12,7 @@ from django.utils import timezone
 from core.client_ip import client_ip, normal_ip
 
 from . import chain
-from .models import ActorType, AuditEvent, Outcome
+from .models import Action, ActorType, AuditEvent, Outcome, SubjectType
 
 if TYPE_CHECKING:
     from django.db.models import Model
@@ -98,14 +98,18 @@ def event_values(
     if after is not None:
         payload["after"] = after
     subject = subject or Subject("")
+    if action not in Action.values:
+        raise ValueError(f"unknown audit action {action!r}: add it to audit.models.Action")
+    if subject.type not in SubjectType.values:
+        raise ValueError(f"unknown audit subject type {subject.type!r}: add it to audit.models.SubjectType")
     return {
         "org_id": org if isinstance(org, str) else org.pk,
         "at": at or timezone.now(),
         "actor_type": actor.type,
         "actor_id": actor.id,
         "actor_label": actor.label,
-        "action": action,
-        "subject_type": subject.type,
+        "action": str(Action(action)),
+        "subject_type": str(SubjectType(subject.type)),
         "subject_id": subject.id,
         "subject_label": subject.label,
         "outcome": outcome,

@@ -16,7 +16,7 @@ from django.utils import timezone
 from acls import cache as acl_cache
 from acls.policy import compile_policy, expand
 from audit import writer
-from audit.models import ActorType, Outcome
+from audit.models import Action, ActorType, Outcome, SubjectType
 from audit.services import Actor, Subject, event_values
 from core import credentials
 from core.client_ip import normal_ip
@@ -146,7 +146,7 @@ def _refuse(
 
 
 def _audit(org: str, attempt: Attempt, peer_ip, outcome: str, reason: str, *, user=None, token=None) -> None:
-    action = "auth.success" if outcome == Outcome.SUCCESS else "auth.failure"
+    action = Action.AUTH_SUCCESS if outcome == Outcome.SUCCESS else Action.AUTH_FAILURE
     actor = Actor(ActorType.MQTT_USER, user.pk if user else "", attempt.username[:254])
     details = {
         "reason": reason,
@@ -161,7 +161,7 @@ def _audit(org: str, attempt: Attempt, peer_ip, outcome: str, reason: str, *, us
             org,
             action,
             actor=actor,
-            subject=Subject("mqtt_user", user.pk if user else "", attempt.username[:254]),
+            subject=Subject(SubjectType.MQTT_USER, user.pk if user else "", attempt.username[:254]),
             peer_ip=peer_ip,
             outcome=outcome,
             details=details,

@@ -14,7 +14,7 @@ from django.db import connection, transaction
 from django.db.models import Count
 
 from audit import chain
-from audit.models import ActorType, Outcome
+from audit.models import Action, ActorType, Outcome, SubjectType
 from audit.services import Actor, Subject, build_event
 from core.text import CONTROL, shown
 from orgs.models import Organization
@@ -104,7 +104,7 @@ class _Batch:
             if reason_code in ("", "success", "0"):
                 self.counts["ignored"] += 1
                 return
-            self._refusal(event, "mqtt.connect_refused", {"reason_code": reason_code[:64]})
+            self._refusal(event, Action.MQTT_CONNECT_REFUSED, {"reason_code": reason_code[:64]})
         elif kind == "client.check_authz_complete":
             if str(event.get("result") or "") != "deny":
                 self.counts["ignored"] += 1
@@ -117,7 +117,7 @@ class _Batch:
             if isinstance(suppressed, int) and not isinstance(suppressed, bool) and suppressed > 0:
                 # Denials of this connection the broker counted instead of sending one by one.
                 details["suppressed"] = suppressed
-            self._refusal(event, "mqtt.acl_denied", details)
+            self._refusal(event, Action.MQTT_ACL_DENIED, details)
         else:  # session.subscribed: accepted for EMQX compatibility, not recorded yet
             self.counts["ignored"] += 1
 
@@ -190,7 +190,7 @@ class _Batch:
                     org_id,
                     action,
                     actor=Actor(ActorType.MQTT_USER, user.pk if user else "", label),
-                    subject=Subject("mqtt_user", user.pk if user else "", label),
+                    subject=Subject(SubjectType.MQTT_USER, user.pk if user else "", label),
                     peer_ip=ip,
                     outcome=Outcome.FAILURE,
                     details=details,

@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from audit.models import Action, SubjectType
 from audit.services import Actor, Subject, record_event
 from users.models import MqttUser
 from users.services import user_update
@@ -26,7 +27,7 @@ COMMENT_MAX = 2000
 
 
 def _subject(alert: Alert) -> Subject:
-    return Subject("alert", alert.pk, f"{alert.detector_label}: {alert.subject}"[:254])
+    return Subject(SubjectType.ALERT, alert.pk, f"{alert.detector_label}: {alert.subject}"[:254])
 
 
 def _merge(old: list[dict], new: list[dict]) -> list[dict]:
@@ -72,7 +73,7 @@ def raise_alert(org, finding: Finding, *, tuning: Tuning, now: datetime) -> Aler
         return None
     record_event(
         org,
-        "alert.opened",
+        Action.ALERT_OPENED,
         actor=Actor.system("anomaly scan"),
         subject=_subject(alert),
         details={"severity": alert.severity, "summary": alert.summary},
@@ -80,7 +81,7 @@ def raise_alert(org, finding: Finding, *, tuning: Tuning, now: datetime) -> Aler
     _respond(alert, finding, tuning)
     from . import webhooks
 
-    webhooks.announce(alert, "alert.opened")
+    webhooks.announce(alert, Action.ALERT_OPENED)
     return alert
 
 
@@ -139,7 +140,9 @@ def acknowledge(*, alert: Alert, actor: Actor, comment: str = "", request=None) 
         raise ValidationError(
             {"status": f"Only an open alert can be acknowledged; this one is {alert.status}."}
         )
-    return _move(alert, actor, comment, request, to=AlertStatus.ACKNOWLEDGED, action="alert.acknowledged")
+    return _move(
+        alert, actor, comment, request, to=AlertStatus.ACKNOWLEDGED, action=Action.ALERT_ACKNOWLEDGED
+    )
 
 
 @transaction.atomic
@@ -151,4 +154,4 @@ def resolve(*, alert: Alert, actor: Actor, comment: str, request=None) -> Alert:
         raise ValidationError({"comment": "Say how it was resolved (for the audit log)."})
     if alert.status == AlertStatus.RESOLVED:
         raise ValidationError({"status": "This alert is already resolved."})
-    return _move(alert, actor, comment, request, to=AlertStatus.RESOLVED, action="alert.resolved")
+    return _move(alert, actor, comment, request, to=AlertStatus.RESOLVED, action=Action.ALERT_RESOLVED)

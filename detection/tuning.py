@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from audit.models import Action, SubjectType
 from audit.services import Actor, Subject, changed_fields, record_event
 from core import egress
 
@@ -38,9 +39,9 @@ def save_settings(
     if new or secret:
         record_event(
             cfg.org,
-            "detection.updated",
+            Action.DETECTION_UPDATED,
             actor=actor,
-            subject=Subject("org", cfg.org_id, "detection settings"),
+            subject=Subject(SubjectType.ORGANIZATION, cfg.org_id, "detection settings"),
             request=request,
             before=old,
             after=new,

@@ -13,7 +13,7 @@ from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_http_methods, require_POST
 
 from acls.models import RuleSet
-from audit.models import AuditEvent
+from audit.models import Action, AuditEvent
 from audit.services import Actor
 from core.charts import bar_chart
 from core.forms import add_service_errors
@@ -46,7 +46,7 @@ def overview(request: HttpRequest, org_id: str) -> HttpResponse:
         ),
         "failures_chart": bar_chart(
             "Authentication failures, last 24 hours",
-            tenant.scope(AuditEvent).filter(action="auth.failure"),
+            tenant.scope(AuditEvent).filter(action=Action.AUTH_FAILURE),
             "at",
         ),
         "recent_events": tenant.scope(AuditEvent).order_by("-at", "-id")[:8],

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from audit.models import ActorType
+from audit.models import Action, ActorType, SubjectType
 from audit.services import Actor, Subject, record_event
 from core import credentials
 from core.api import Scope
@@ -24,7 +24,7 @@ def api_key_actor(key: ApiKey) -> Actor:
 
 
 def _subject(key: ApiKey) -> Subject:
-    return Subject("api_key", key.id, key.name)
+    return Subject(SubjectType.API_KEY, key.id, key.name)
 
 
 @transaction.atomic
@@ -55,7 +55,7 @@ def api_key_create(
     )
     record_event(
         org,
-        "api_key.created",
+        Action.API_KEY_CREATED,
         actor=actor,
         subject=_subject(key),
         request=request,
@@ -71,7 +71,7 @@ def api_key_revoke(*, key: ApiKey, actor: Actor, request=None) -> ApiKey:
         return key
     key.revoked_at = timezone.now()
     key.save(update_fields=["revoked_at"])
-    record_event(key.org, "api_key.revoked", actor=actor, subject=_subject(key), request=request)
+    record_event(key.org, Action.API_KEY_REVOKED, actor=actor, subject=_subject(key), request=request)
     return key
 
 

@@ -6,17 +6,18 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from audit.models import Action, SubjectType
 from audit.services import Actor, Subject, changed_fields, record_event
 
 from .models import QUOTA_BOUNDS, Membership, Organization, Role
 
 
 def _org_subject(org: Organization) -> Subject:
-    return Subject("organization", org.id, org.name)
+    return Subject(SubjectType.ORGANIZATION, org.id, org.name)
 
 
 def _member_subject(m: Membership) -> Subject:
-    return Subject("membership", m.id, m.user.email)
+    return Subject(SubjectType.MEMBERSHIP, m.id, m.user.email)
 
 
 @transaction.atomic
@@ -29,7 +30,7 @@ def org_create(*, name: str, owner, actor: Actor | None = None, request=None) ->
     actor = actor or Actor.member(owner)
     record_event(
         org,
-        "org.created",
+        Action.ORG_CREATED,
         actor=actor,
         subject=_org_subject(org),
         request=request,
@@ -37,7 +38,7 @@ def org_create(*, name: str, owner, actor: Actor | None = None, request=None) ->
     )
     record_event(
         org,
-        "member.added",
+        Action.MEMBER_ADDED,
         actor=actor,
         subject=_member_subject(membership),
         request=request,
@@ -65,7 +66,7 @@ def org_update(*, org: Organization, data: dict, actor: Actor, request=None) -> 
     locked.save(update_fields=list(new))
     record_event(
         locked,
-        "org.updated",
+        Action.ORG_UPDATED,
         actor=actor,
         subject=_org_subject(locked),
         request=request,
@@ -105,7 +106,7 @@ def member_add(*, org: Organization, email: str, role: str, actor: Actor, reques
     m = Membership.objects.create(org=org, user=user, role=role)
     record_event(
         org,
-        "member.added",
+        Action.MEMBER_ADDED,
         actor=actor,
         subject=_member_subject(m),
         request=request,
@@ -131,7 +132,7 @@ def member_change_role(*, membership: Membership, role: str, actor: Actor, reque
     m.save(update_fields=["role"])
     record_event(
         m.org,
-        "member.role_changed",
+        Action.MEMBER_ROLE_CHANGED,
         actor=actor,
         subject=_member_subject(m),
         request=request,
@@ -151,7 +152,7 @@ def member_remove(*, membership: Membership, actor: Actor, request=None) -> None
         )
     record_event(
         m.org,
-        "member.removed",
+        Action.MEMBER_REMOVED,
         actor=actor,
         subject=_member_subject(m),
         request=request,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from audit.models import Action, SubjectType
 from audit.services import Actor, Subject, record_event
 
 from .models import MqttSession
@@ -20,9 +21,9 @@ def session_disconnect(*, org, client_id: str, actor: Actor, request=None) -> in
         emit_disconnect(org=org, username=session.username, client_id=client_id, reason="admin_disconnect")
         record_event(
             org,
-            "mqtt.session_disconnected",
+            Action.MQTT_SESSION_DISCONNECTED,
             actor=actor,
-            subject=Subject("mqtt_session", str(session.pk), f"{client_id} ({session.username})"),
+            subject=Subject(SubjectType.MQTT_SESSION, str(session.pk), f"{client_id} ({session.username})"),
             request=request,
             details={"client_id": client_id, "peer_ip": session.peer_ip},
         )

@@ -7,7 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from audit.models import AuditEvent
+from audit.models import Action, AuditEvent
 from audit.services import Actor
 from core import charts
 from core.pages import filtered_page, render_page
@@ -29,7 +29,7 @@ def sessions(request: HttpRequest, org_id: str) -> HttpResponse:
     )
     error = listed["filter_error"]
     span = request.GET.get("span") if request.GET.get("span") in charts.RANGES else "24h"
-    failures = tenant.scope(AuditEvent).filter(action="auth.failure")
+    failures = tenant.scope(AuditEvent).filter(action=Action.AUTH_FAILURE)
     context = {
         **listed,
         "transports": Transport.choices,

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from audit.models import Action, SubjectType
 from audit.services import Actor, Subject, changed_fields, record_event
 from core import credentials
 from core.errors import Conflict
@@ -22,7 +23,7 @@ GRACE_SECONDS = [seconds for seconds, _ in ROTATION_GRACE_CHOICES]
 
 
 def user_subject(user: MqttUser) -> Subject:
-    return Subject("mqtt_user", user.id, user.username)
+    return Subject(SubjectType.MQTT_USER, user.id, user.username)
 
 
 def validate_name(name: str) -> str:
@@ -68,7 +69,7 @@ def user_create(
         ) from None
     record_event(
         org,
-        "mqtt_user.created",
+        Action.MQTT_USER_CREATED,
         actor=actor,
         subject=user_subject(user),
         request=request,
@@ -95,11 +96,11 @@ def user_update(
         return user
     user.save(update_fields=list(new))
     if "enabled" in new:
-        action = "mqtt_user.enabled" if user.enabled else "mqtt_user.disabled"
+        action = Action.MQTT_USER_ENABLED if user.enabled else Action.MQTT_USER_DISABLED
         if not user.enabled:
             emit_disconnect(org=user.org, username=user.username, reason="user_disabled")
     else:
-        action = "mqtt_user.updated"
+        action = Action.MQTT_USER_UPDATED
     record_event(
         user.org, action, actor=actor, subject=user_subject(user), request=request, before=old, after=new
     )
@@ -138,7 +139,7 @@ def user_rotate_secret(*, user: MqttUser, grace_seconds: int = 0, actor: Actor, 
     )
     record_event(
         user.org,
-        "mqtt_user.secret_rotated",
+        Action.MQTT_USER_SECRET_ROTATED,
         actor=actor,
         subject=user_subject(user),
         request=request,
@@ -183,7 +184,7 @@ def user_delete(*, user: MqttUser, actor: Actor, request=None) -> None:
     user = MqttUser.objects.select_for_update().select_related("org").get(pk=user.pk)
     record_event(
         user.org,
-        "mqtt_user.deleted",
+        Action.MQTT_USER_DELETED,
         actor=actor,
         subject=user_subject(user),
         request=request,

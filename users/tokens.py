@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from audit.models import Action, SubjectType
 from audit.services import Actor, Subject, record_event
 from core import credentials
 from core.errors import Conflict
@@ -27,7 +28,7 @@ SWEEP_BATCH = 1000
 
 
 def _subject(token: TempToken) -> Subject:
-    return Subject("token", token.id, f"{token.display_prefix} of {token.user.username}")
+    return Subject(SubjectType.TOKEN, token.id, f"{token.display_prefix} of {token.user.username}")
 
 
 def min_ttl() -> int:
@@ -80,7 +81,7 @@ def token_mint(
     )
     record_event(
         org,
-        "token.minted",
+        Action.TOKEN_MINTED,
         actor=actor,
         subject=_subject(token),
         request=request,
@@ -103,7 +104,7 @@ def token_revoke(*, token: TempToken, actor: Actor, request=None) -> TempToken:
         raise Conflict(f"{token.display_prefix} has already expired; there is nothing to revoke.")
     token.revoked_at = timezone.now()
     token.save(update_fields=["revoked_at"])
-    record_event(token.org, "token.revoked", actor=actor, subject=_subject(token), request=request)
+    record_event(token.org, Action.TOKEN_REVOKED, actor=actor, subject=_subject(token), request=request)
     emit_disconnect(org=token.org, username=token.user.username, token_id=token.id, reason="token_revoked")
     return token
 
@@ -124,7 +125,7 @@ def token_expire(token_id: str) -> bool:
     token = TempToken.objects.select_related("user", "org").get(pk=token_id)
     record_event(
         token.org,
-        "token.expired",
+        Action.TOKEN_EXPIRED,
         actor=Actor.system("token expiry"),
         subject=_subject(token),
         details={"expires_at": token.expires_at.isoformat()},

@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from audit.models import AuditEvent
+from audit.models import AuditEvent, SubjectType
 from audit.services import Actor
 from core.filters import BadFilter
 from core.forms import add_service_errors
@@ -103,8 +103,8 @@ def user_detail(request: HttpRequest, org_id: str, name: str) -> HttpResponse:
         context["events"] = (
             tenant.scope(AuditEvent)
             .filter(
-                Q(subject_type="mqtt_user", subject_id=user.id)
-                | Q(subject_type="token", subject_label__endswith=f" of {user.username}")
+                Q(subject_type=SubjectType.MQTT_USER, subject_id=user.id)
+                | Q(subject_type=SubjectType.TOKEN, subject_label__endswith=f" of {user.username}")
             )
             .order_by("-at", "-id")[:100]
         )

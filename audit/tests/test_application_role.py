@@ -35,7 +35,7 @@ def _as_app():
 def org():
     org = Organization.objects.create(name="Kept", audit_retention_days=30)
     for days in (40, 40, 1):
-        record_event(org, "test.event", actor=Actor.system(), at=timezone.now() - timedelta(days=days))
+        record_event(org, "org.updated", actor=Actor.system(), at=timezone.now() - timedelta(days=days))
     return org
 
 
@@ -78,6 +78,6 @@ def test_the_purge_function_deletes_only_what_retention_allows(org):
         with pytest.raises(psycopg.errors.InsufficientPrivilege, match="not all older"):
             old_cutoff = timezone.now() - timedelta(days=31)
             app.execute("SELECT audit_purge_prefix(%s, %s, 'x', %s, 'x')", [org.pk, head.seq, old_cutoff])
-    assert AuditEvent.objects.filter(org=org, action="test.event").count() == 3
+    assert AuditEvent.objects.filter(org=org, action="org.updated").count() == 3
     assert retention.purge_expired(org) == 2  # the genuine purge, through the function
     assert chain.verify(org.pk).ok

@@ -21,9 +21,9 @@ def _events(world, n: int, *, days_ago: int = 0):
     for i in range(n):
         record_event(
             world.org,
-            "test.event",
+            "org.updated",
             actor=Actor.system(),
-            subject=Subject("thing", str(i), f"thing {i}"),
+            subject=Subject("organization", str(i), f"thing {i}"),
             peer_ip="2001:DB8::1",  # stored normalised; the hash must not care
             details={"i": i, "nested": {"b": [1, 2.5, "x"], "a": None}},
             at=at + timedelta(seconds=i),
@@ -50,7 +50,7 @@ def test_a_chain_verifies_and_is_per_org(org_a, org_b):
 
 def test_a_modified_event_is_found(org_a):
     _events(org_a, 5)
-    target = AuditEvent.objects.get(org=org_a.org, action="test.event", details__i=2)
+    target = AuditEvent.objects.get(org=org_a.org, action="org.updated", details__i=2)
     _tamper("UPDATE audit_auditevent SET details = '{\"i\": 99}' WHERE id = %s", [target.pk])
     verdict = chain.verify(org_a.org.id)
     assert (verdict.ok, verdict.broken_at) == (False, target.seq)
@@ -84,7 +84,7 @@ def test_an_inserted_event_is_found(org_a):
         "UPDATE audit_auditevent SET seq = seq - 999 WHERE org_id = %s AND seq >= %s",
         [org_a.org.id, target.seq + 1000],
     )
-    forged = build_event(org_a.org, "test.forged", actor=Actor.system())
+    forged = build_event(org_a.org, "org.updated", actor=Actor.system())
     forged.seq, forged.hash = target.seq, "0" * 64
     AuditEvent.objects.bulk_create([forged])
     verdict = chain.verify(org_a.org.id)
@@ -110,13 +110,13 @@ def test_purge_cuts_the_chain_with_a_checkpoint_and_it_still_verifies(db):
     _events(world, 3, days_ago=1)
     assert retention.purge_expired(org) == 4
     assert not AuditEvent.objects.filter(org=org, at__lt=timezone.now() - timedelta(days=30)).exists()
-    assert AuditEvent.objects.filter(org=org, action="test.event").count() == 3
+    assert AuditEvent.objects.filter(org=org, action="org.updated").count() == 3
     checkpoint = AuditCheckpoint.objects.get(org=org)
     assert checkpoint.purged == 4
     verdict = chain.verify(org.id)
     assert verdict.ok, verdict
     assert retention.purge_expired(org) == 0  # nothing more is old enough
-    record_event(org, "after.purge", actor=Actor.system())
+    record_event(org, "org.updated", actor=Actor.system())
     assert chain.verify(org.id).ok
 
 
@@ -203,7 +203,7 @@ def test_events_appended_during_a_walk_are_not_a_break(org_a, monkeypatch):
 
     def append_meanwhile(checked, total):
         if not appended:
-            appended.append(record_event(org_a.org, "during.walk", actor=Actor.system()))
+            appended.append(record_event(org_a.org, "org.updated", actor=Actor.system()))
 
     verdict = chain.verify(org_a.org.id, progress=append_meanwhile)
     assert verdict.ok and appended, verdict
@@ -233,3 +233,24 @@ def test_a_long_chain_is_verified_in_the_background_with_progress(
     assert started == [org_a.org.id]  # one walk at a time
     assert tasks.verify_chain(org_a.org.id) is True  # what the worker runs
     assert "Chain verified" in client.get(url).content.decode()
+
+
+def test_an_action_or_subject_type_outside_the_vocabulary_is_refused_before_it_is_written(org_a):
+    from audit.models import Action, SubjectType
+    from audit.services import Subject
+
+    before = AuditEvent.objects.filter(org=org_a.org).count()
+    with pytest.raises(ValueError, match="unknown audit action 'mqtt_user.create'"):
+        record_event(org_a.org, "mqtt_user.create", actor=Actor.system())  # a typo of .created
+    with pytest.raises(ValueError, match="unknown audit subject type 'user'"):
+        record_event(org_a.org, Action.ORG_UPDATED, actor=Actor.system(), subject=Subject("user", "1", "x"))
+    assert AuditEvent.objects.filter(org=org_a.org).count() == before
+    event = record_event(
+        org_a.org, Action.TOKEN_REVOKED, actor=Actor.system(), subject=Subject(SubjectType.TOKEN, "t", "t")
+    )
+    event.refresh_from_db()
+    assert (event.action, event.action_label) == ("token.revoked", "Token revoked")
+    assert (event.subject_type, event.subject_type_label) == ("token", "Token")
+    assert type(event.action) is str and chain.verify(org_a.org.id).ok
+    old = AuditEvent(action="mqtt.old_kind", subject_type="org")  # recorded before a rename
+    assert (old.action_label, old.subject_type_label) == ("mqtt.old_kind", "org")

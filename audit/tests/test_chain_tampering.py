@@ -24,9 +24,9 @@ def _events(org, n: int, *, days_ago: int = 0):
     for i in range(n):
         record_event(
             org,
-            "test.event",
+            "org.updated",
             actor=Actor.system(),
-            subject=Subject("t", str(i)),
+            subject=Subject("organization", str(i)),
             at=at + timedelta(seconds=i),
         )
 

@@ -12,9 +12,9 @@ def test_it_records_actor_subject_peer_and_before_after(org_a):
     request = RequestFactory().post("/", REMOTE_ADDR="198.51.100.7")
     event = record_event(
         org_a.org,
-        "thing.changed",
+        "mqtt_user.updated",
         actor=Actor.member(org_a.admin),
-        subject=Subject("thing", "t1", "Thing one"),
+        subject=Subject("mqtt_user", "t1", "Thing one"),
         request=request,
         before={"a": 1},
         after={"a": 2},
@@ -25,7 +25,7 @@ def test_it_records_actor_subject_peer_and_before_after(org_a):
         org_a.admin.email,
         "198.51.100.7",
     )
-    assert (stored.subject_type, stored.subject_id, stored.subject_label) == ("thing", "t1", "Thing one")
+    assert (stored.subject_type, stored.subject_id, stored.subject_label) == ("mqtt_user", "t1", "Thing one")
     assert stored.details == {"before": {"a": 1}, "after": {"a": 2}}
     assert stored.outcome == "success"
 
@@ -34,7 +34,7 @@ def test_it_records_actor_subject_peer_and_before_after(org_a):
 def test_keys_that_name_secrets_are_redacted_at_any_depth(org_a):
     event = record_event(
         org_a.org,
-        "user.created",
+        "mqtt_user.created",
         actor=Actor.system(),
         details={"secret": "s3cr3t", "nested": [{"password": "p", "token": "cst_x", "name": "ok"}]},
         after={"api_key": "sk_1", "description": "fine"},

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from audit.models import AuditEvent
+from audit.models import Action, AuditEvent
 
 from ..models import Severity
 from ..registry import Finding, Setting, per_actor, register
@@ -22,7 +22,7 @@ KEY = "acl_denials"
 def detect(org, cfg, now) -> list[Finding]:
     """A user whose publishes and subscribes the broker refused many times in a few minutes."""
     since = now - timedelta(minutes=cfg.acl_denial_minutes)
-    denials = AuditEvent.objects.filter(org=org, action="mqtt.acl_denied", at__gte=since)
+    denials = AuditEvent.objects.filter(org=org, action=Action.MQTT_ACL_DENIED, at__gte=since)
     return per_actor(
         denials,
         KEY,

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from django.db.models import Min
 
-from audit.models import AuditEvent
+from audit.models import Action, AuditEvent
 
 from ..models import Severity
 from ..registry import Finding, Setting, event_evidence, grouped, register
@@ -31,14 +31,14 @@ def detect(org, cfg, now) -> list[Finding]:
     """Many authentication failures for one username, or from one address, in a few minutes;
     optionally the user is disabled when a success from a failing address follows."""
     since = now - timedelta(minutes=cfg.brute_force_minutes)
-    failures = AuditEvent.objects.filter(org=org, action="auth.failure", at__gte=since)
+    failures = AuditEvent.objects.filter(org=org, action=Action.AUTH_FAILURE, at__gte=since)
     findings = []
     for row in grouped(failures, "actor_label", cfg.brute_force_failures):
         username = row["actor_label"]
         theirs = failures.filter(actor_label=username)
         first = theirs.aggregate(first=Min("at"))["first"]
         successes = AuditEvent.objects.filter(
-            org=org, action="auth.success", actor_label=username, at__gt=first
+            org=org, action=Action.AUTH_SUCCESS, actor_label=username, at__gt=first
         ).order_by("at")
         # Only a success from an address that failed is the guesser getting in; the real
         # device succeeding from its own address is not (anyone could otherwise have it

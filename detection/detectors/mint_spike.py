@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from audit.models import AuditEvent
+from audit.models import Action, AuditEvent
 
 from ..models import Severity
 from ..registry import Finding, Setting, per_actor, register
@@ -22,7 +22,9 @@ KEY = "mint_spike"
 def detect(org, cfg, now) -> list[Finding]:
     """An API key minting many tokens in a few minutes (a leaked key, or a loop in a backend)."""
     since = now - timedelta(minutes=cfg.mint_minutes)
-    mints = AuditEvent.objects.filter(org=org, action="token.minted", actor_type="api_key", at__gte=since)
+    mints = AuditEvent.objects.filter(
+        org=org, action=Action.TOKEN_MINTED, actor_type="api_key", at__gte=since
+    )
     return per_actor(
         mints,
         KEY,
