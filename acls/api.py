@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.db.models import Count, QuerySet
-from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
@@ -20,6 +19,7 @@ from core.api import (
     scoped,
     scoped_get,
 )
+from core.http import OrgRequest
 from orgs.api_auth import actor_of
 from users.api import user_by_name
 from users.models import TempToken
@@ -110,7 +110,7 @@ def _with_counts(rule_sets: QuerySet[RuleSet]) -> QuerySet[RuleSet]:
     return rule_sets.prefetch_related("rules").annotate(assigned_users=Count("assignments"))
 
 
-def _rule_set(request: HttpRequest, name: str) -> RuleSet:
+def _rule_set(request: OrgRequest, name: str) -> RuleSet:
     return scoped_get(
         request,
         _with_counts(scoped(request, RuleSet).select_related("org")),
@@ -134,13 +134,13 @@ def _rule_set_out(rule_set: RuleSet) -> dict:
 
 
 @acl_router.get("/{name}/acl", response={200: AclOut, **ERRORS}, summary="Read a user's ACL")
-def get_acl(request: HttpRequest, name: str):
+def get_acl(request: OrgRequest, name: str):
     require_scope(request, Scope.MANAGE)
     return services.user_acl(user_by_name(request, name)).__dict__
 
 
 @acl_router.put("/{name}/acl", response={200: AclOut, **ACL_ERRORS}, summary="Replace a user's ACL")
-def put_acl(request: HttpRequest, name: str, body: AclIn):
+def put_acl(request: OrgRequest, name: str, body: AclIn):
     require_scope(request, Scope.MANAGE)
     acl = services.user_acl_save(
         user=user_by_name(request, name),
@@ -156,13 +156,13 @@ def put_acl(request: HttpRequest, name: str, body: AclIn):
 
 @rule_sets_router.get("", response={200: list[RuleSetOut], **ERRORS}, summary="List rule sets")
 @paginate(Paging)
-def list_rule_sets(request: HttpRequest):
+def list_rule_sets(request: OrgRequest):
     require_scope(request, Scope.MANAGE)
     return Mapped(_with_counts(scoped(request, RuleSet)).order_by("name"), _rule_set_out)
 
 
 @rule_sets_router.post("", response={201: RuleSetOut, **ACL_ERRORS}, summary="Create a rule set")
-def create_rule_set(request: HttpRequest, body: RuleSetIn):
+def create_rule_set(request: OrgRequest, body: RuleSetIn):
     require_scope(request, Scope.MANAGE)
     rules = services.clean_rules(_rules(body.rules))  # refuse bad rules before creating anything
     rule_set = services.rule_set_create(
@@ -180,7 +180,7 @@ def create_rule_set(request: HttpRequest, body: RuleSetIn):
 
 
 @rule_sets_router.get("/{name}", response={200: RuleSetOut, **ERRORS}, summary="Read a rule set")
-def get_rule_set(request: HttpRequest, name: str):
+def get_rule_set(request: OrgRequest, name: str):
     require_scope(request, Scope.MANAGE)
     return _rule_set_out(_rule_set(request, name))
 
@@ -188,7 +188,7 @@ def get_rule_set(request: HttpRequest, name: str):
 @rule_sets_router.put(
     "/{name}", response={200: RuleSetOut, **ACL_ERRORS}, summary="Replace a rule set's rules"
 )
-def put_rule_set(request: HttpRequest, name: str, body: RuleSetPut):
+def put_rule_set(request: OrgRequest, name: str, body: RuleSetPut):
     require_scope(request, Scope.MANAGE)
     rule_set = services.rule_set_save(
         rule_set=_rule_set(request, name),
@@ -203,14 +203,14 @@ def put_rule_set(request: HttpRequest, name: str, body: RuleSetPut):
 
 
 @rule_sets_router.delete("/{name}", response={204: None, **ERRORS}, summary="Delete a rule set")
-def delete_rule_set(request: HttpRequest, name: str):
+def delete_rule_set(request: OrgRequest, name: str):
     require_scope(request, Scope.MANAGE)
     services.rule_set_delete(rule_set=_rule_set(request, name), actor=actor_of(request), request=request)
     return Status(204, None)
 
 
 @simulate_router.post("", response={200: SimulateOut, **ERRORS}, summary="Decide one check without a broker")
-def simulate(request: HttpRequest, body: SimulateIn):
+def simulate(request: OrgRequest, body: SimulateIn):
     require_scope(request, Scope.MANAGE)
     if body.action not in ("publish", "subscribe"):
         raise ApiError(422, "action must be publish or subscribe.")

@@ -11,13 +11,14 @@ import difflib
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from audit.services import Actor
 from core.forms import add_service_errors
+from core.http import OrgRequest
 from core.pages import render_page
 from users.models import MqttUser, TempToken
 from users.snippets import snippet_topic
@@ -30,7 +31,7 @@ from .models import AclRevision, RuleSet
 from .services import RuleErrors
 
 
-def index(request: HttpRequest, org_id: str, form: RuleSetCreateForm | None = None) -> HttpResponse:
+def index(request: OrgRequest, org_id: str, form: RuleSetCreateForm | None = None) -> HttpResponse:
     """Rule sets, and the least-privilege summary of every user."""
     tenant = request.tenant
     rule_sets = (
@@ -67,7 +68,7 @@ def index(request: HttpRequest, org_id: str, form: RuleSetCreateForm | None = No
 
 
 @require_POST
-def rule_set_create(request: HttpRequest, org_id: str) -> HttpResponse:
+def rule_set_create(request: OrgRequest, org_id: str) -> HttpResponse:
     form = RuleSetCreateForm(request.POST)
     if form.is_valid():
         try:
@@ -111,7 +112,7 @@ def _editor_context(request, editor, *, user=None, rule_set=None, **extra) -> di
     }
 
 
-def user_page(request: HttpRequest, org_id: str, name: str) -> HttpResponse:
+def user_page(request: OrgRequest, org_id: str, name: str) -> HttpResponse:
     """A user's ACL tab: the editor under the user's heading and tabs (users/header.html)."""
     user = request.tenant.get(MqttUser, name=name)
     acl = services.user_acl(user)
@@ -121,7 +122,7 @@ def user_page(request: HttpRequest, org_id: str, name: str) -> HttpResponse:
     return render_page(request, "acls/user.html", context)
 
 
-def user_snippet_note(request: HttpRequest, org_id: str, name: str) -> HttpResponse:
+def user_snippet_note(request: OrgRequest, org_id: str, name: str) -> HttpResponse:
     """The reveal page's note, loaded beside the snippets: whether the user's saved ACL lets
     the snippets publish (the broker acknowledges a denied PUBLISH and drops it, so a
     snippet would seem to work). Empty when it does."""
@@ -133,18 +134,18 @@ def user_snippet_note(request: HttpRequest, org_id: str, name: str) -> HttpRespo
 
 
 @require_http_methods(["POST"])
-def user_edit(request: HttpRequest, org_id: str, name: str) -> HttpResponse:
+def user_edit(request: OrgRequest, org_id: str, name: str) -> HttpResponse:
     user = request.tenant.get(MqttUser, name=name)
     return _edit(request, "user", user=user)
 
 
 @require_http_methods(["POST"])
-def rule_set_edit(request: HttpRequest, org_id: str, name: str) -> HttpResponse:
+def rule_set_edit(request: OrgRequest, org_id: str, name: str) -> HttpResponse:
     rule_set = request.tenant.get(RuleSet, name=name)
     return _edit(request, "rule_set", rule_set=rule_set)
 
 
-def _edit(request: HttpRequest, kind: str, *, user=None, rule_set=None) -> HttpResponse:
+def _edit(request: OrgRequest, kind: str, *, user=None, rule_set=None) -> HttpResponse:
     """Apply one editor operation to the posted form and answer with the editor (or the
     row messages only, for ``validate`` while typing)."""
     tenant = request.tenant
@@ -206,7 +207,7 @@ def _edit(request: HttpRequest, kind: str, *, user=None, rule_set=None) -> HttpR
     return render(request, "acls/editor.html#editor", context, status=status)
 
 
-def rule_set_page(request: HttpRequest, org_id: str, name: str) -> HttpResponse:
+def rule_set_page(request: OrgRequest, org_id: str, name: str) -> HttpResponse:
     tenant = request.tenant
     rule_set = tenant.get(RuleSet, name=name)
     editor = ed.from_rules("rule_set", [r.as_dict() for r in rule_set.rules.all()], rule_set.revision)
@@ -217,7 +218,7 @@ def rule_set_page(request: HttpRequest, org_id: str, name: str) -> HttpResponse:
 
 
 @require_POST
-def rule_set_delete(request: HttpRequest, org_id: str, name: str) -> HttpResponse:
+def rule_set_delete(request: OrgRequest, org_id: str, name: str) -> HttpResponse:
     rule_set = request.tenant.get(RuleSet, name=name)
     services.rule_set_delete(rule_set=rule_set, actor=Actor.member(request.user), request=request)
     messages.success(request, f"Rule set {rule_set.name} deleted; its users no longer have its rules.")
@@ -227,7 +228,7 @@ def rule_set_delete(request: HttpRequest, org_id: str, name: str) -> HttpRespons
 # --- History -------------------------------------------------------------------------
 
 
-def _revisions(request: HttpRequest, kind: str, name: str):
+def _revisions(request: OrgRequest, kind: str, name: str):
     tenant = request.tenant
     if kind == "user":
         target = tenant.get(MqttUser, name=name)
@@ -246,7 +247,7 @@ def _lines(revision: AclRevision | None) -> list[str]:
     return lines
 
 
-def history(request: HttpRequest, org_id: str, kind: str, name: str) -> HttpResponse:
+def history(request: OrgRequest, org_id: str, kind: str, name: str) -> HttpResponse:
     """Revisions with author and time, and a diff between any two (?a=N&b=M)."""
     target, revisions, current = _revisions(request, kind, name)
     numbers = list(revisions.values_list("number", flat=True))
@@ -276,7 +277,7 @@ def history(request: HttpRequest, org_id: str, kind: str, name: str) -> HttpResp
 
 
 @require_POST
-def rollback(request: HttpRequest, org_id: str, kind: str, name: str, number: int) -> HttpResponse:
+def rollback(request: OrgRequest, org_id: str, kind: str, name: str, number: int) -> HttpResponse:
     target, revisions, current = _revisions(request, kind, name)
     revision = revisions.filter(number=number).first()
     if revision is None:
@@ -301,7 +302,7 @@ def rollback(request: HttpRequest, org_id: str, kind: str, name: str, number: in
 
 
 @require_http_methods(["GET"])
-def simulator(request: HttpRequest, org_id: str) -> HttpResponse:
+def simulator(request: OrgRequest, org_id: str) -> HttpResponse:
     """Decide one check against a user's (or a token's user's) saved ACL. A GET: it changes
     nothing, so auditors use it too, and a result can be shared as a link."""
     tenant = request.tenant

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.http import HttpRequest
 from ninja import Field, Router, Schema
 
 from core.api import ERRORS, ApiError, check_page_request, scoped
 from core.filters import BadFilter
+from core.http import OrgRequest
 
 from . import selectors
 from .models import AuditEvent
@@ -34,7 +34,7 @@ class AuditPageOut(Schema):
 
 
 @audit_router.get("", response={200: AuditPageOut, **ERRORS}, summary="Audit events, newest first")
-def list_audit(request: HttpRequest, action: str = "", after: str = "", limit: int = 100):
+def list_audit(request: OrgRequest, action: str = "", after: str = "", limit: int = 100):
     check_page_request(request, limit)
     try:
         events = selectors.filter_events(scoped(request, AuditEvent), {"action": action})

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 
 from core.filters import BadFilter
+from core.http import OrgRequest
 from core.pages import filtered_page, render_page
 
 from . import selectors
@@ -13,7 +14,7 @@ from .chain import verdict_or_progress
 from .models import AuditEvent
 
 
-def audit_log(request: HttpRequest, org_id: str) -> HttpResponse:
+def audit_log(request: OrgRequest, org_id: str) -> HttpResponse:
     """Every event of the org, newest first, filtered, a keyset page at a time."""
     listed = filtered_page(
         request, request.tenant.scope(AuditEvent), selectors.filter_events, selectors.page_of, "after"
@@ -21,7 +22,7 @@ def audit_log(request: HttpRequest, org_id: str) -> HttpResponse:
     return render_page(request, "audit/log.html", listed, status=400 if listed["filter_error"] else 200)
 
 
-def audit_export(request: HttpRequest, org_id: str, fmt: str) -> HttpResponse:
+def audit_export(request: OrgRequest, org_id: str, fmt: str) -> HttpResponse:
     """The filtered log as CSV or JSON Lines, streamed in keyset batches."""
     try:
         events = selectors.filter_events(request.tenant.scope(AuditEvent), request.GET)
@@ -33,7 +34,7 @@ def audit_export(request: HttpRequest, org_id: str, fmt: str) -> HttpResponse:
     return response
 
 
-def audit_detail(request: HttpRequest, org_id: str, seq: int) -> HttpResponse:
+def audit_detail(request: OrgRequest, org_id: str, seq: int) -> HttpResponse:
     """One event (by its place in the org's chain): every field, the before/after of a
     change side by side, its chain link."""
     event = request.tenant.get(AuditEvent, seq=seq)
@@ -49,7 +50,7 @@ def audit_detail(request: HttpRequest, org_id: str, seq: int) -> HttpResponse:
     return render_page(request, "audit/detail.html", context)
 
 
-def audit_verify(request: HttpRequest, org_id: str) -> HttpResponse:
+def audit_verify(request: OrgRequest, org_id: str) -> HttpResponse:
     """The chain badge, loaded after the log page shows: verified, the first break, or the
     progress of a long chain's walk (the badge then asks again every second)."""
     verdict, progress = verdict_or_progress(request.tenant.org.pk)

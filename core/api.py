@@ -12,11 +12,11 @@ from typing import Annotated
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.http import HttpRequest
 from ninja import Field, Schema
 from ninja.pagination import LimitOffsetPagination
 from pydantic import AfterValidator
 
+from .http import OrgRequest
 from .text import control_character
 
 
@@ -62,30 +62,30 @@ ERRORS = {
 }
 
 
-def require_scope(request: HttpRequest, scope: str) -> None:
-    if not request.tenant.allows(scope):  # type: ignore[attr-defined]
+def require_scope(request: OrgRequest, scope: str) -> None:
+    if not request.tenant.allows(scope):
         raise ApiError(403, f"This API key lacks the {str(scope)!r} scope.")
 
 
-def check_page_request(request: HttpRequest, limit: int, scope: Scope = Scope.MANAGE) -> None:
+def check_page_request(request: OrgRequest, limit: int, scope: Scope = Scope.MANAGE) -> None:
     """What every keyset-paged list asks first: its scope and a page size it serves."""
     require_scope(request, scope)
     if not 1 <= limit <= 1000:
         raise ApiError(422, "limit must be between 1 and 1000.")
 
 
-def org_of(request: HttpRequest):
+def org_of(request: OrgRequest):
     """The org of the API key: where a router creates what the request asks for."""
-    return request.tenant.org  # type: ignore[attr-defined]
+    return request.tenant.org
 
 
-def scoped(request: HttpRequest, model_or_qs):
+def scoped(request: OrgRequest, model_or_qs):
     """The key's org's rows: the API's only way to read org-owned rows, as pages use
     ``request.tenant.scope()`` (it is the same Tenant)."""
-    return request.tenant.scope(model_or_qs)  # type: ignore[attr-defined]
+    return request.tenant.scope(model_or_qs)
 
 
-def scoped_get(request: HttpRequest, model_or_qs, missing: str, **lookup):
+def scoped_get(request: OrgRequest, model_or_qs, missing: str, **lookup):
     """One object of the key's org, or 404 with ``missing``: "not yours" and "does not
     exist" are the same answer."""
     found = scoped(request, model_or_qs).filter(**lookup).first()

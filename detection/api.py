@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
 from core.api import ERRORS, ApiError, check_page_request, scoped
 from core.filters import BadFilter
+from core.http import OrgRequest
 
 from .models import Alert
 from .selectors import filter_alerts, page_alerts
@@ -38,7 +38,7 @@ alerts_router = Router(tags=["Alerts"])
 
 @alerts_router.get("", response={200: AlertPageOut, **ERRORS}, summary="Alerts, most recently seen first")
 def list_alerts(
-    request: HttpRequest,
+    request: OrgRequest,
     status: str = Query(
         "active", description="open, acknowledged, resolved, active (open or acknowledged) or all"
     ),

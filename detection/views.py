@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.dateparse import parse_datetime
@@ -17,6 +17,7 @@ from audit.models import Action, AuditEvent
 from audit.services import Actor
 from core.charts import bar_chart
 from core.forms import add_service_errors
+from core.http import OrgRequest
 from core.pages import filtered_page, render_page, render_secret
 from orgs.models import Membership
 from sessions.models import MqttSession
@@ -30,7 +31,7 @@ from .models import ACTIVE, Alert, AlertStatus, ScanSettings
 from .selectors import filter_alerts, page_alerts
 
 
-def overview(request: HttpRequest, org_id: str) -> HttpResponse:
+def overview(request: OrgRequest, org_id: str) -> HttpResponse:
     tenant = request.tenant
     context = {
         "mqtt_tls_url": settings.MQTT_PUBLIC_TLS_URL,
@@ -56,7 +57,7 @@ def overview(request: HttpRequest, org_id: str) -> HttpResponse:
     return render(request, "detection/overview.html", context)
 
 
-def alert_list(request: HttpRequest, org_id: str) -> HttpResponse:
+def alert_list(request: OrgRequest, org_id: str) -> HttpResponse:
     """Alerts, most recently seen first; filter by status and detector; keyset pages."""
     tenant = request.tenant
     listed = filtered_page(request, tenant.scope(Alert), filter_alerts, page_alerts, "after")
@@ -75,7 +76,7 @@ def alert_list(request: HttpRequest, org_id: str) -> HttpResponse:
 
 
 def alert_detail(
-    request: HttpRequest, org_id: str, alert_id: str, form=None, status: int = 200
+    request: OrgRequest, org_id: str, alert_id: str, form=None, status: int = 200
 ) -> HttpResponse:
     alert = request.tenant.get(Alert, pk=alert_id)
     evidence = [{**item, "at": parse_datetime(item.get("at") or "")} for item in alert.evidence]
@@ -83,7 +84,7 @@ def alert_detail(
     return render_page(request, "detection/alert_detail.html", context, status=status)
 
 
-def _alert_action(request: HttpRequest, org_id: str, alert_id: str, action) -> HttpResponse:
+def _alert_action(request: OrgRequest, org_id: str, alert_id: str, action) -> HttpResponse:
     alert = request.tenant.get(Alert, pk=alert_id)
     form = AlertActionForm(request.POST)
     if form.is_valid():
@@ -103,17 +104,17 @@ def _alert_action(request: HttpRequest, org_id: str, alert_id: str, action) -> H
 
 
 @require_POST
-def alert_acknowledge(request: HttpRequest, org_id: str, alert_id: str) -> HttpResponse:
+def alert_acknowledge(request: OrgRequest, org_id: str, alert_id: str) -> HttpResponse:
     return _alert_action(request, org_id, alert_id, acknowledge)
 
 
 @require_POST
-def alert_resolve(request: HttpRequest, org_id: str, alert_id: str) -> HttpResponse:
+def alert_resolve(request: OrgRequest, org_id: str, alert_id: str) -> HttpResponse:
     return _alert_action(request, org_id, alert_id, resolve)
 
 
 @require_http_methods(["GET", "POST"])
-def detection_settings(request: HttpRequest, org_id: str) -> HttpResponse:
+def detection_settings(request: OrgRequest, org_id: str) -> HttpResponse:
     """Tune the detectors and the alert webhook; a new webhook signing secret shows once."""
     tenant = request.tenant
     current = anomalies.settings_of(tenant.org)

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
 from core.api import ERRORS, ApiError, check_page_request, scoped
 from core.filters import BadFilter
+from core.http import OrgRequest
 
 from .models import MqttSession
 from .selectors import filter_sessions, page_before
@@ -37,7 +37,7 @@ sessions_router = Router(tags=["Sessions"])
 
 @sessions_router.get("", response={200: SessionPageOut, **ERRORS}, summary="MQTT sessions, newest first")
 def list_sessions(
-    request: HttpRequest,
+    request: OrgRequest,
     user: str = Query("", description="Part of the MQTT username, as the Sessions page's filter"),
     client: str = Query("", description="Part of the client id"),
     token: str = Query("", description="A token id: the sessions it authenticated"),

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from audit.models import Action, AuditEvent
 from audit.services import Actor
 from core import charts
+from core.http import OrgRequest
 from core.pages import filtered_page, render_page
 
 from .models import MqttSession, Transport
@@ -17,7 +18,7 @@ from .selectors import filter_sessions, page_before
 from .services import session_disconnect as disconnect
 
 
-def sessions(request: HttpRequest, org_id: str) -> HttpResponse:
+def sessions(request: OrgRequest, org_id: str) -> HttpResponse:
     """Who connected, from where, over what, for how long; ?live=1 refreshes itself."""
     tenant = request.tenant
     listed = filtered_page(
@@ -45,7 +46,7 @@ def sessions(request: HttpRequest, org_id: str) -> HttpResponse:
 
 
 @require_POST
-def session_disconnect(request: HttpRequest, org_id: str) -> HttpResponse:
+def session_disconnect(request: OrgRequest, org_id: str) -> HttpResponse:
     client_id = request.POST.get("client_id", "")[:256]
     count = disconnect(
         org=request.tenant.org, client_id=client_id, actor=Actor.member(request.user), request=request

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.conf import settings
-from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
 from core.api import (
@@ -21,6 +20,7 @@ from core.api import (
     scoped_get,
 )
 from core.filters import BadFilter
+from core.http import OrgRequest
 from core.ratelimit import hit
 from orgs.api_auth import actor_of, api_key_of
 
@@ -105,7 +105,7 @@ class TokenMintedOut(Schema):
     mqtt_wss_url: str
 
 
-def user_by_name(request: HttpRequest, name: str) -> MqttUser:
+def user_by_name(request: OrgRequest, name: str) -> MqttUser:
     return scoped_get(
         request,
         scoped(request, MqttUser).select_related("org"),
@@ -141,7 +141,7 @@ def _token_out(token: TempToken) -> dict:
 
 
 @users_router.post("", response={201: UserCreatedOut, **ERRORS}, summary="Create an MQTT user")
-def create_user(request: HttpRequest, body: UserIn):
+def create_user(request: OrgRequest, body: UserIn):
     require_scope(request, Scope.MANAGE)
     user, secret = services.user_create(
         org=org_of(request),
@@ -155,7 +155,7 @@ def create_user(request: HttpRequest, body: UserIn):
 
 @users_router.get("", response={200: UserPageOut, **ERRORS}, summary="List MQTT users, by name")
 def list_users(
-    request: HttpRequest,
+    request: OrgRequest,
     q: str = Query("", description="Part of the name or description, as the users page's search"),
     status: str = Query("", description="enabled, disabled or never_seen"),
     after: str = Query("", description="The next of the previous page"),
@@ -169,13 +169,13 @@ def list_users(
 
 
 @users_router.get("/{name}", response={200: UserOut, **ERRORS}, summary="Get an MQTT user")
-def get_user(request: HttpRequest, name: str):
+def get_user(request: OrgRequest, name: str):
     require_scope(request, Scope.MANAGE)
     return _user_out(user_by_name(request, name))
 
 
 @users_router.patch("/{name}", response={200: UserOut, **ERRORS}, summary="Change description or enabled")
-def patch_user(request: HttpRequest, name: str, body: UserPatch):
+def patch_user(request: OrgRequest, name: str, body: UserPatch):
     require_scope(request, Scope.MANAGE)
     user = services.user_update(
         user=user_by_name(request, name),
@@ -188,14 +188,14 @@ def patch_user(request: HttpRequest, name: str, body: UserPatch):
 
 
 @users_router.delete("/{name}", response={204: None, **ERRORS}, summary="Delete an MQTT user and its tokens")
-def delete_user(request: HttpRequest, name: str):
+def delete_user(request: OrgRequest, name: str):
     require_scope(request, Scope.MANAGE)
     services.user_delete(user=user_by_name(request, name), actor=actor_of(request), request=request)
     return Status(204, None)
 
 
 @users_router.post("/{name}/rotate", response={200: SecretOut, **ERRORS}, summary="Rotate the secret")
-def rotate_secret(request: HttpRequest, name: str, body: RotateIn):
+def rotate_secret(request: OrgRequest, name: str, body: RotateIn):
     require_scope(request, Scope.MANAGE)
     user = user_by_name(request, name)
     secret = services.user_rotate_secret(
@@ -212,7 +212,7 @@ def rotate_secret(request: HttpRequest, name: str, body: RotateIn):
 @tokens_router.post(
     "", response={201: TokenMintedOut, 429: ErrorOut, **ERRORS}, summary="Mint a temporary token"
 )
-def mint_token(request: HttpRequest, body: TokenIn):
+def mint_token(request: OrgRequest, body: TokenIn):
     require_scope(request, Scope.TOKENS_MINT)
     key = api_key_of(request)
     verdict = hit("token-mint", key.id, settings.TOKEN_MINT_RATE_LIMIT)
@@ -246,7 +246,7 @@ def mint_token(request: HttpRequest, body: TokenIn):
 
 @tokens_router.get("", response={200: TokenPageOut, **ERRORS}, summary="List tokens, newest first")
 def list_tokens(
-    request: HttpRequest,
+    request: OrgRequest,
     user: str = Query("", description="An MQTT user's name"),
     status: str = Query("", description="active, expired or revoked"),
     after: str = Query("", description="The next of the previous page"),
@@ -267,7 +267,7 @@ def _page(filter_rows, page, qs, params: dict, after: str, limit: int):
 
 
 @tokens_router.delete("/{token_id}", response={204: None, **ERRORS}, summary="Revoke a token")
-def revoke_token(request: HttpRequest, token_id: str):
+def revoke_token(request: OrgRequest, token_id: str):
     require_scope(request, Scope.TOKENS_MINT)
     token = scoped_get(
         request,

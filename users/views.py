@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
@@ -15,6 +15,7 @@ from audit.models import AuditEvent, SubjectType
 from audit.services import Actor
 from core.filters import BadFilter
 from core.forms import add_service_errors
+from core.http import OrgRequest
 from core.pages import filtered_page, render_page, render_secret
 from sessions.models import MqttSession
 from sessions.selectors import page_before
@@ -28,7 +29,7 @@ from .snippets import connection_snippets
 USER_TABS = ("overview", "sessions", "audit")  # the ACL tab is the acls app's page
 
 
-def user_list(request: HttpRequest, org_id: str) -> HttpResponse:
+def user_list(request: OrgRequest, org_id: str) -> HttpResponse:
     tenant = request.tenant
     listed = filtered_page(request, tenant.scope(MqttUser), filter_users, page_users, "after")
     context = {
@@ -43,7 +44,7 @@ def user_list(request: HttpRequest, org_id: str) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def user_create(request: HttpRequest, org_id: str) -> HttpResponse:
+def user_create(request: OrgRequest, org_id: str) -> HttpResponse:
     tenant = request.tenant
     form = UserCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -63,7 +64,7 @@ def user_create(request: HttpRequest, org_id: str) -> HttpResponse:
     return render_page(request, "users/create.html", {"form": form}, status=status)
 
 
-def _reveal(request: HttpRequest, user: MqttUser, secret: str, *, created: bool) -> HttpResponse:
+def _reveal(request: OrgRequest, user: MqttUser, secret: str, *, created: bool) -> HttpResponse:
     detail = reverse("users:detail", kwargs={"org_id": user.org_id, "name": user.name})
     context = {
         "mqtt_user": user,
@@ -75,7 +76,7 @@ def _reveal(request: HttpRequest, user: MqttUser, secret: str, *, created: bool)
     return render_secret(request, "users/reveal.html", context, push_url=detail)
 
 
-def user_detail(request: HttpRequest, org_id: str, name: str) -> HttpResponse:
+def user_detail(request: OrgRequest, org_id: str, name: str) -> HttpResponse:
     tenant = request.tenant
     user = tenant.get(MqttUser, name=name)
     tab = request.GET.get("tab", "overview")
@@ -112,7 +113,7 @@ def user_detail(request: HttpRequest, org_id: str, name: str) -> HttpResponse:
 
 
 @require_POST
-def user_rotate(request: HttpRequest, org_id: str, name: str) -> HttpResponse:
+def user_rotate(request: OrgRequest, org_id: str, name: str) -> HttpResponse:
     user = request.tenant.get(MqttUser, name=name)
     form = RotateForm(request.POST)
     if not form.is_valid():
@@ -129,7 +130,7 @@ def user_rotate(request: HttpRequest, org_id: str, name: str) -> HttpResponse:
 
 
 @require_POST
-def user_update(request: HttpRequest, org_id: str, name: str) -> HttpResponse:
+def user_update(request: OrgRequest, org_id: str, name: str) -> HttpResponse:
     """Enable, disable (``enabled`` = "true"/"false") or change the description."""
     user = request.tenant.get(MqttUser, name=name)
     changes: dict = {}
@@ -154,7 +155,7 @@ def user_update(request: HttpRequest, org_id: str, name: str) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def user_delete(request: HttpRequest, org_id: str, name: str) -> HttpResponse:
+def user_delete(request: OrgRequest, org_id: str, name: str) -> HttpResponse:
     user = request.tenant.get(MqttUser, name=name)
     if request.method == "POST":
         if request.POST.get("confirm") != user.name:
@@ -169,7 +170,7 @@ def user_delete(request: HttpRequest, org_id: str, name: str) -> HttpResponse:
 # --- Temporary tokens -----------------------------------------------------------------
 
 
-def _mint_form(request: HttpRequest, data=None) -> TokenMintForm:
+def _mint_form(request: OrgRequest, data=None) -> TokenMintForm:
     tenant = request.tenant
     return TokenMintForm(
         data,
@@ -180,7 +181,7 @@ def _mint_form(request: HttpRequest, data=None) -> TokenMintForm:
     )
 
 
-def token_list(request: HttpRequest, org_id: str, mint_form: TokenMintForm | None = None) -> HttpResponse:
+def token_list(request: OrgRequest, org_id: str, mint_form: TokenMintForm | None = None) -> HttpResponse:
     tenant = request.tenant
     tokens_of_org = tenant.scope(TempToken).select_related("user")
     listed = filtered_page(request, tokens_of_org, filter_tokens, page_tokens, "after")
@@ -195,7 +196,7 @@ def token_list(request: HttpRequest, org_id: str, mint_form: TokenMintForm | Non
 
 
 @require_POST
-def token_mint(request: HttpRequest, org_id: str) -> HttpResponse:
+def token_mint(request: OrgRequest, org_id: str) -> HttpResponse:
     tenant = request.tenant
     form = _mint_form(request, request.POST)
     if form.is_valid():
@@ -225,7 +226,7 @@ def token_mint(request: HttpRequest, org_id: str) -> HttpResponse:
 
 
 @require_POST
-def token_revoke(request: HttpRequest, org_id: str, token_id: str) -> HttpResponse:
+def token_revoke(request: OrgRequest, org_id: str, token_id: str) -> HttpResponse:
     token = request.tenant.get(request.tenant.scope(TempToken).select_related("user"), pk=token_id)
     try:
         tokens.token_revoke(token=token, actor=Actor.member(request.user), request=request)
