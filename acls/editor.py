@@ -29,6 +29,7 @@ class Row:
     error: str | None = None
     findings: list[Finding] = field(default_factory=list)
     state: str = ""  # "decided" / "evaluated" after a simulation
+    focus: bool = False  # the row just added: its topic takes the focus
 
 
 @dataclass
@@ -47,6 +48,9 @@ class Editor:
     rule_sets: list[str] = field(default_factory=list)
     sections: list[SetSection] = field(default_factory=list)
     comment: str = ""
+    # Changed since the revision it loaded (rows added, moved, deleted, typed into, a rule
+    # set assigned): the page says so and asks before leaving. Posted back as ``dirty``.
+    dirty: bool = False
     findings: list[Finding] = field(default_factory=list)  # those not tied to one own row
     score: int = 100
     simulation: Simulation | None = None
@@ -70,7 +74,12 @@ def from_post(kind: str, data: QueryDict) -> Editor:
     except ValueError:
         revision = -1  # never current: saving answers with the stale-revision conflict
     editor = Editor(
-        kind, rows, revision, rule_sets=data.getlist("rule_sets"), comment=data.get("comment", "")
+        kind,
+        rows,
+        revision,
+        rule_sets=data.getlist("rule_sets"),
+        comment=data.get("comment", ""),
+        dirty=data.get("dirty") == "1",
     )
     editor.sim = {k: data.get(f"sim_{k}", v) for k, v in editor.sim.items()}
     return editor
@@ -84,8 +93,10 @@ def apply_op(editor: Editor, op: str) -> None:
     """Add, delete or move a row, or add/remove/move an assigned rule set, in place."""
     verb, _, arg = op.partition(":")
     rows, sets = editor.rows, editor.rule_sets
+    if verb in ("add", "assign", "delete", "delete_set", "up", "up_set", "down", "down_set"):
+        editor.dirty = True
     if verb == "add":
-        rows.append(Row(**NEW_RULE))
+        rows.append(Row(**NEW_RULE, focus=True))
         return
     if verb == "assign" and arg and arg not in sets:
         sets.append(arg)

@@ -199,7 +199,7 @@ def _edit(request: OrgRequest, kind: str, *, user=None, rule_set=None) -> HttpRe
             extra["conflict"] = "changed by someone else" in extra["save_error"]
             status = 409 if extra["conflict"] else 422
         else:
-            editor.comment = ""
+            editor.comment, editor.dirty = "", False
             extra["saved"] = (
                 f"Saved as revision {editor.revision}. Live sessions pick up the change within seconds."
             )

@@ -44,3 +44,11 @@ def filtered_page(request: HttpRequest, qs, filter_rows, page, cursor_param: str
         "filters": request.GET,
         "filter_error": error,
     }
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A refused form (its CSRF token is missing or stale: the page was open across a new
+    sign-in, or cookies were cleared): the 403 page with a sentence that says what to do.
+    Django's own page carries inline style, which the Content-Security-Policy refuses."""
+    message = "This page is out of date (its form token is no longer valid). Reload it and try again."
+    return render(request, "403.html", {"exception": message}, status=403)

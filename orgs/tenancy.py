@@ -21,12 +21,16 @@ from typing import Any
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 
 from .models import ORG_ID_PATTERN, WRITE_ROLES, ApiKey, Membership, Organization, Role
 
 ORG_URL_KWARG = "org_id"
+SESSION_ENDED = (
+    "<p data-error>Your session has ended. Sign in again in another tab, then retry here: "
+    "what you entered is still on this page.</p>"
+)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -128,6 +132,8 @@ class TenancyMiddleware:
         if org_id is None:
             return None
         if not request.user.is_authenticated:
+            if getattr(request, "htmx", False):  # not the sign-in page swapped into a fragment
+                return HttpResponse(SESSION_ENDED, status=401)
             return redirect_to_login(request.get_full_path())
         tenant = resolve_tenant(request.user, org_id)
         request.tenant = tenant  # type: ignore[attr-defined]  (the 403 page shows the org)

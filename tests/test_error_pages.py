@@ -36,3 +36,22 @@ def test_500_page_is_rendered_without_leaking_the_error(db):
     body = response.content.decode()
     assert "Something went wrong on our side" in body
     assert "an unexpected failure" not in body
+
+
+def test_a_stale_form_token_is_a_403_that_says_to_reload_with_no_inline_style(org_a):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(org_a.admin)
+    response = client.post(f"/o/{org_a.org.id}/users/new/", {"name": "x"})
+    body = response.content.decode()
+    assert response.status_code == 403 and "Reload it and try again" in body and "data-error" in body
+    assert "<style" not in body and " style=" not in body
+
+
+def test_an_htmx_request_after_the_session_ended_is_a_401_not_the_sign_in_page(org_a):
+    url = f"/o/{org_a.org.id}/users/"
+    plain = Client().get(url)
+    assert plain.status_code == 302 and "/accounts/login/" in plain["Location"]
+    htmx = Client().get(url, HTTP_HX_REQUEST="true")
+    body = htmx.content.decode()
+    assert htmx.status_code == 401 and "data-error" in body and "session has ended" in body
+    assert "<nav" not in body and "<form" not in body  # not the sign-in page

@@ -24,6 +24,7 @@ class UserFilterForm(StyledFormMixin, forms.Form):
     status = forms.ChoiceField(
         required=False,
         choices=[("", "All users")] + [(k, k.replace("_", " ").capitalize()) for k in USER_STATUS_FILTERS],
+        widget=forms.Select(attrs={"aria-label": "Status"}),
     )
 
 
@@ -34,7 +35,9 @@ class RotateForm(StyledFormMixin, forms.Form):
 
 
 class DescriptionForm(StyledFormMixin, forms.Form):
-    description = forms.CharField(max_length=500, required=False)
+    description = forms.CharField(
+        max_length=500, required=False, widget=forms.TextInput(attrs={"aria-label": "Description"})
+    )
 
 
 class TokenMintForm(StyledFormMixin, forms.Form):
@@ -51,4 +54,8 @@ class TokenMintForm(StyledFormMixin, forms.Form):
 
 class TokenFilterForm(StyledFormMixin, forms.Form):
     user = forms.CharField(required=False, label="User")
-    status = forms.ChoiceField(required=False, choices=[("", "Any status"), *TokenStatus.choices])
+    status = forms.ChoiceField(
+        required=False,
+        choices=[("", "Any status"), *TokenStatus.choices],
+        widget=forms.Select(attrs={"aria-label": "Status"}),
+    )

@@ -1,0 +1,99 @@
+"""axe-core on every page an org admin can open, at 1400 and at 390 px: no violation of
+WCAG 2.1 A and AA (colour contrast, names, labels, headers included), and no page wider than
+the screen. The pages are the isolation harness's (tests/isolation.py), so a new page is
+checked by construction; each is filled with one object of every kind first."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.test import Client
+from django.urls import reverse
+
+from tests.isolation import ORG_URL_CASES
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+AXE = Path(__file__).parent / "vendor" / "axe-core-4.14.1" / "axe.min.js"
+PUBLIC_PAGES = ["/accounts/login/", "/accounts/signup/"]
+SIZES = {"desktop": (1400, 1000), "phone": (390, 844)}
+RUN_AXE = """async () => {
+  const tags = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
+  const result = await axe.run(document, {runOnly: {type: "tag", values: tags}});
+  return result.violations.map(v => ({
+    id: v.id,
+    help: v.help,
+    nodes: v.nodes.slice(0, 3).map(n => n.target.join(" ") + ": " + n.failureSummary.split("\\n")[1]),
+  }));
+}"""
+WIDER_THAN_SCREEN = """() => {
+  const width = document.documentElement.clientWidth;
+  const over = document.documentElement.scrollWidth - width;
+  if (over <= 0) return null;
+  const widest = [...document.querySelectorAll("body *")]
+    .filter(e => e.getBoundingClientRect().right > width + 1)
+    .filter(e => !e.closest(".table-responsive, .overflow-x-auto"))
+    .filter(e => ![...e.children].some(c => c.getBoundingClientRect().right > width + 1))
+    .slice(0, 3)
+    .map(e => e.tagName.toLowerCase() + (e.className ? "." + String(e.className).split(" ").join(".") : ""));
+  return `the page is ${over} px wider than the screen (${widest.join(", ")})`;
+}"""
+
+
+def org_pages(world, client: Client) -> list[str]:
+    """Every org URL of the harness that answers a GET with a whole page."""
+    for attribute in ("mqtt_user_with_acl", "token", "api_key", "rule_set", "alert", "audit_event"):
+        getattr(world, attribute)  # one of each, so tables and details have rows
+    pages = []
+    for name, kwargs in sorted(ORG_URL_CASES.items()):
+        url = reverse(name, kwargs={"org_id": world.org.id, **kwargs(world)})
+        response = client.get(url)
+        html = response.status_code == 200 and response["Content-Type"].startswith("text/html")
+        if html and not response.streaming and b"<html" in response.content[:500]:
+            pages.append(url)
+    return pages
+
+
+def _slug(url: str, world) -> str:
+    url = (
+        url.replace(f"/o/{world.org.id}", "").replace(world.alert.pk, "alert").replace(world.org.id[4:], "a")
+    )
+    return url.strip("/").replace("/", "-") or "overview"
+
+
+def _violations(page, url: str, shot: Path) -> list[str]:
+    page.goto(url)
+    page.screenshot(path=shot, full_page=True)
+    page.add_script_tag(path=str(AXE))
+    found = [f"{v['id']}: {v['help']} — {'; '.join(v['nodes'])}" for v in page.evaluate(RUN_AXE)]
+    if overflow := page.evaluate(WIDER_THAN_SCREEN):
+        found.append(overflow)
+    return found
+
+
+def test_every_page_has_no_axe_violation_at_desktop_and_phone_width(browser, live_server, org_a, artifacts):
+    """Screenshots of every page at both sizes land in test-artifacts/pages/."""
+    client = Client()
+    client.force_login(org_a.admin)
+    pages = org_pages(org_a, client)
+    assert len(pages) >= 15, pages  # the harness's pages, not a handful
+    report = {}
+    for size, (width, height) in SIZES.items():
+        for signed_in, urls in ((False, PUBLIC_PAGES), (True, pages)):
+            context = browser.new_context(
+                base_url=live_server.url, viewport={"width": width, "height": height}, bypass_csp=True
+            )
+            if signed_in:
+                cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
+                context.add_cookies(
+                    [{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}]
+                )
+            page = context.new_page()
+            for url in urls:
+                shot = artifacts / "pages" / f"{size}-{_slug(url, org_a)}.png"
+                if found := _violations(page, url, shot):
+                    report[f"{size} {url}"] = found
+            context.close()
+    assert not report, "\n".join(f"{where}:\n  " + "\n  ".join(found) for where, found in report.items())
