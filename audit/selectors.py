@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from django.db.models import QuerySet
 
 from core import keyset
-from core.filters import BadFilter, parse_ip, parse_when
+from core.filters import BadFilter, filter_time_range, parse_ip
 
 from .models import AuditEvent
 
@@ -46,10 +46,7 @@ def filter_events(qs: QuerySet[AuditEvent], params) -> QuerySet[AuditEvent]:
         qs = qs.filter(outcome=params["outcome"])
     if params.get("ip"):
         qs = qs.filter(peer_ip=parse_ip(params["ip"]))
-    if params.get("since"):
-        qs = qs.filter(at__gte=parse_when(params["since"], "since"))
-    if params.get("until"):
-        qs = qs.filter(at__lt=parse_when(params["until"], "until"))
+    qs = filter_time_range(qs, params, "at")
     return qs
 
 

@@ -35,6 +35,20 @@ def parse_when(value: str, name: str) -> datetime:
     return aware
 
 
+def filter_time_range(qs, params, field: str):
+    """Rows with ``field`` at or after ``since`` and before ``until`` (either may be absent);
+    BadFilter when the range is empty by construction, rather than an empty list."""
+    since = parse_when(params["since"], "since") if params.get("since") else None
+    until = parse_when(params["until"], "until") if params.get("until") else None
+    if since and until and since >= until:
+        raise BadFilter("since must be before until: nothing can lie between them.")
+    if since:
+        qs = qs.filter(**{f"{field}__gte": since})
+    if until:
+        qs = qs.filter(**{f"{field}__lt": until})
+    return qs
+
+
 def parse_ip(value: str) -> str:
     address = normal_ip(value.strip())
     if address is None:

@@ -16,7 +16,12 @@ class StyledFormMixin:
     def style(fields) -> None:
         """Bootstrap classes for these fields (a form that adds fields in ``__init__`` calls it)."""
         for field in fields:
-            if isinstance(field.widget, forms.CheckboxSelectMultiple | forms.CheckboxInput):
+            if isinstance(field.widget, forms.CheckboxInput):
+                field.widget.attrs["class"] = (
+                    f"{field.widget.attrs.get('class', '')} form-check-input".strip()
+                )
+                continue
+            if isinstance(field.widget, forms.CheckboxSelectMultiple):
                 continue  # rendered as a list of checks, styled in the template
             css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
             field.widget.attrs["class"] = f"{field.widget.attrs.get('class', '')} {css}".strip()

@@ -52,3 +52,12 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     Django's own page carries inline style, which the Content-Security-Policy refuses."""
     message = "This page is out of date (its form token is no longer valid). Reload it and try again."
     return render(request, "403.html", {"exception": message}, status=403)
+
+
+def back_within_org(request: HttpRequest, org_id: str, default: str) -> str:
+    """Where an action posted from a list returns: the list as it was (its filters and
+    page, from the form's ``next``), but only a page of this org; else ``default``."""
+    back = request.POST.get("next", "")
+    if back.startswith(f"/o/{org_id}/") and "//" not in back and "\\" not in back:
+        return back
+    return default

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from core import keyset
-from core.filters import BadFilter, parse_ip, parse_when
+from core.filters import BadFilter, filter_time_range, parse_ip
 
 from .models import MqttSession, Transport
 
@@ -32,10 +32,7 @@ def filter_sessions(qs: QuerySet[MqttSession], params) -> QuerySet[MqttSession]:
         if params["transport"] not in Transport.values:
             raise BadFilter(f"transport must be one of {', '.join(Transport.values)}.")
         qs = qs.filter(transport=params["transport"])
-    if params.get("since"):
-        qs = qs.filter(connected_at__gte=parse_when(params["since"], "since"))
-    if params.get("until"):
-        qs = qs.filter(connected_at__lt=parse_when(params["until"], "until"))
+    qs = filter_time_range(qs, params, "connected_at")
     if params.get("live") == "1":
         qs = qs.filter(disconnected_at__isnull=True)
     return qs

@@ -5,13 +5,14 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from audit.models import Action, AuditEvent
 from audit.services import Actor
 from core import charts
 from core.http import OrgRequest
-from core.pages import filtered_page, render_page
+from core.pages import back_within_org, filtered_page, render_page
 
 from .models import MqttSession, Transport
 from .selectors import filter_sessions, page_before
@@ -35,6 +36,7 @@ def sessions(request: OrgRequest, org_id: str) -> HttpResponse:
         **listed,
         "transports": Transport.choices,
         "span": span,
+        "span_query": _without(request, "span", "before"),
         "connections_chart": charts.bar_chart("Connections", tenant.scope(MqttSession), "connected_at", span),
         "failures_chart": charts.bar_chart("Authentication failures", failures, "at", span),
         "live_count": tenant.scope(MqttSession).filter(disconnected_at__isnull=True).count(),
@@ -55,4 +57,11 @@ def session_disconnect(request: OrgRequest, org_id: str) -> HttpResponse:
         messages.success(request, f"{client_id} is being disconnected (within about a second).")
     else:
         messages.error(request, f"{client_id or 'That client'} has no live connection.")
-    return redirect("sessions:list", org_id=org_id)
+    return redirect(back_within_org(request, org_id, reverse("sessions:list", kwargs={"org_id": org_id})))
+
+
+def _without(request: OrgRequest, *names: str) -> str:
+    params = request.GET.copy()
+    for name in names:
+        params.pop(name, None)
+    return params.urlencode()

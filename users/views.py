@@ -16,7 +16,7 @@ from audit.services import Actor
 from core.filters import BadFilter
 from core.forms import add_service_errors
 from core.http import OrgRequest
-from core.pages import filtered_page, render_page, render_secret
+from core.pages import back_within_org, filtered_page, render_page, render_secret
 from sessions.models import MqttSession
 from sessions.selectors import page_before
 
@@ -214,12 +214,14 @@ def token_mint(request: OrgRequest, org_id: str) -> HttpResponse:
             add_service_errors(form, error)
         else:
             listing = reverse("tokens:list", kwargs={"org_id": org_id})
-            return render_secret(
+            response = render_secret(
                 request,
                 "users/token_reveal.html",
                 {"token": token, "value": value, "list_url": listing},
                 push_url=listing,
             )
+            response["HX-Trigger"] = "tokens-changed"  # the list beside the mint card shows it
+            return response
     if request.htmx:  # the mint card only, with the errors
         return render_page(request, "users/token_mint.html", {"mint_form": form}, status=422)
     return token_list(request, org_id, mint_form=form)
@@ -234,7 +236,4 @@ def token_revoke(request: OrgRequest, org_id: str, token_id: str) -> HttpRespons
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, f"{token.display_prefix} is revoked; its sessions are being disconnected.")
-    back = request.POST.get("next", "")
-    if not back.startswith(f"/o/{org_id}/"):  # only back into this org's pages
-        back = reverse("tokens:list", kwargs={"org_id": org_id})
-    return redirect(back)
+    return redirect(back_within_org(request, org_id, reverse("tokens:list", kwargs={"org_id": org_id})))

@@ -117,3 +117,33 @@ def test_token_credential_and_time_filters_and_bad_values(org_a, client_for):
     ]:
         response = client.get(url, params)
         assert response.status_code == 400 and message in response.content.decode(), params
+
+
+def test_disconnect_returns_to_the_list_as_it_was_and_only_within_the_org(org_a, org_b, client_for):
+    client = client_for(org_a.admin)
+    listed = f"{_url(org_a)}?user=dev&transport=mqtts"
+    _session(org_a, "one", 1)
+    back = client.post(_url(org_a, "sessions:disconnect"), {"client_id": "one", "next": listed})
+    assert back["Location"] == listed
+    for n, elsewhere in enumerate(
+        (f"{_url(org_b)}?x=1", "https://evil.example/", f"/o/{org_a.org.id}//evil.example/", "")
+    ):
+        _session(org_a, f"two-{n}", 2)
+        away = client.post(_url(org_a, "sessions:disconnect"), {"client_id": f"two-{n}", "next": elsewhere})
+        assert away["Location"] == _url(org_a), elsewhere
+
+
+def test_the_chart_span_keeps_the_filters_and_the_filters_keep_the_span(org_a, client_for):
+    page = client_for(org_a.admin).get(_url(org_a), {"user": "dev", "span": "7d", "before": "1_1"})
+    body = page.content.decode()
+    assert 'href="?user=dev&amp;span=24h"' in body or 'href="?user=dev&span=24h"' in body
+    assert '<input type="hidden" name="span" value="7d">' in body
+
+
+def test_a_time_range_that_ends_before_it_starts_is_refused_with_a_word(org_a, client_for, api):
+    params = {"since": "2026-11-29T14:00", "until": "2026-11-29T13:00"}
+    for name in ("sessions:list", "audit:log"):
+        page = client_for(org_a.admin).get(_url(org_a, name), params)
+        assert page.status_code == 400 and "since must be before until" in page.content.decode(), name
+    answer = api.get("/sessions?since=2026-11-29T14:00&until=2026-11-29T13:00")
+    assert answer.status_code == 422 and "since must be before until" in answer.json()["detail"]

@@ -59,6 +59,9 @@ def test_create_a_user_see_the_secret_once_then_mint_and_revoke_a_token(admin_pa
     assert value.startswith(f"cst_{token.id}_") and token.secret_digest == credentials.digest(
         value.split("_", 2)[2]
     )
+    # The list beside the revealed token already shows it (no reload), without its secret.
+    expect(page.locator(f"#token-list #token-{token.id}")).to_be_visible()
+    assert value not in page.locator("#token-list").inner_html()
     page.get_by_role("link", name="Done").click()
     row = page.locator(f"#token-{token.id}")
     expect(row.get_by_test_id("token-status")).to_have_text("active")
