@@ -52,7 +52,7 @@ class LoginView(auth_views.LoginView):
     def post(self, request, *args, **kwargs):
         username = throttle.normal_username(request, None)
         if throttle.wider_limit_reached(request, username):
-            return render(request, settings.AXES_LOCKOUT_TEMPLATE, status=429)
+            return locked_out(request)
         return super().post(request, *args, **kwargs)
 
     def form_invalid(self, form):
@@ -71,3 +71,17 @@ def password_change(request: HttpRequest) -> HttpResponse:
         messages.success(request, "Your password was changed.")
         return redirect("home")
     return render(request, "accounts/password_change.html", {"form": form})
+
+
+def cooloff() -> str:
+    """How long a paused sign-in waits, in words (the lockout page tells the person)."""
+    minutes = max(1, round(settings.AXES_COOLOFF_TIME * 60))
+    return (
+        f"{minutes} minute{'s' if minutes != 1 else ''}" if minutes < 120 else f"{round(minutes / 60)} hours"
+    )
+
+
+def locked_out(request: HttpRequest, original_response=None, credentials=None) -> HttpResponse:
+    """The page of a paused sign-in (django-axes' AXES_LOCKOUT_CALLABLE, and the wider
+    per-address and per-account limits): what happened and when to try again."""
+    return render(request, settings.AXES_LOCKOUT_TEMPLATE, {"cooloff": cooloff()}, status=429)

@@ -118,6 +118,49 @@ def lint_rules(rules: Sequence, *, owner: str = "user") -> list[Finding]:
                     "Delete it, or keep it only as documentation.",
                 )
             )
+        if topic.startswith("/"):
+            findings.append(
+                Finding(
+                    "L011",
+                    "medium",
+                    i,
+                    f"Starts with /: its first level is empty, so it matches {topic} but not "
+                    f"{topic.lstrip('/') or 'a topic without the slash'}.",
+                    f"Write {topic.lstrip('/') or 'the topic'} unless clients really publish a leading /.",
+                )
+            )
+        if "//" in topic.strip("/") or topic.endswith("/") and len(topic) > 1:
+            findings.append(
+                Finding(
+                    "L012",
+                    "low",
+                    i,
+                    f"An empty level in {topic}: MQTT treats a/b and a//b and a/b/ as different topics.",
+                    "Remove the extra slash, or keep it only if the clients publish exactly that.",
+                )
+            )
+        if topic.startswith("$"):
+            findings.append(
+                Finding(
+                    "L013",
+                    "medium",
+                    i,
+                    f"{topic} names a $ topic: those are the broker's own ($SYS), and a rule inside "
+                    "the org namespace never matches them.",
+                    "Remove it; broker statistics are not granted per org.",
+                )
+            )
+        if topic != topic.strip() or (topic and not topic.strip()):
+            findings.append(
+                Finding(
+                    "L014",
+                    "medium",
+                    i,
+                    "Leading or trailing spaces are part of the topic: this rule matches only topics "
+                    "that have them.",
+                    "Remove the spaces.",
+                )
+            )
         if topic.startswith("org_") and "/" in topic:
             findings.append(
                 Finding(

@@ -48,6 +48,29 @@ class Action(models.TextChoices):
     AUDIT_PURGED = "audit.purged", "Old events purged (retention)"
 
 
+ACTION_GROUPS = {  # an action's prefix (its first part and the dot) and what the log calls the group
+    "auth.": "MQTT authentication",
+    "mqtt.": "Broker decisions",
+    "mqtt_user.": "MQTT users",
+    "token.": "Tokens",
+    "acl.": "ACLs",
+    "org.": "Organization",
+    "member.": "Members",
+    "api_key.": "API keys",
+    "alert.": "Alerts",
+    "detection.": "Detection settings",
+    "audit.": "Audit log",
+}
+
+
+def action_groups() -> list[tuple[str, str, list[Action]]]:
+    """The log's action filter: each group's prefix and label, and its actions."""
+    return [
+        (prefix, label, [a for a in Action if a.value.startswith(prefix)])
+        for prefix, label in ACTION_GROUPS.items()
+    ]
+
+
 class SubjectType(models.TextChoices):
     """What an event is about; ``record_event`` refuses any other type."""
 

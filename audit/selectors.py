@@ -13,7 +13,7 @@ from django.db.models import QuerySet
 from core import keyset
 from core.filters import BadFilter, filter_time_range, parse_ip
 
-from .models import AuditEvent
+from .models import ACTION_GROUPS, Action, AuditEvent
 
 PAGE_SIZE = 50
 EXPORT_BATCH = 2000
@@ -35,6 +35,11 @@ def filter_events(qs: QuerySet[AuditEvent], params) -> QuerySet[AuditEvent]:
     peer IP, time range. Raises BadFilter with a message for unusable values."""
     action = (params.get("action") or "").strip()
     if action:
+        if action not in Action.values and action not in ACTION_GROUPS:
+            raise BadFilter(
+                "action must be one of the log's actions or a group such as auth. "
+                f"(ending in a dot), not {action!r}."
+            )
         qs = qs.filter(action__startswith=action) if action.endswith(".") else qs.filter(action=action)
     if params.get("actor"):
         qs = qs.filter(actor_label__icontains=params["actor"])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 
@@ -11,7 +13,7 @@ from core.pages import filtered_page, render_page
 
 from . import selectors
 from .chain import verdict_or_progress
-from .models import AuditEvent
+from .models import AuditEvent, action_groups
 
 
 def audit_log(request: OrgRequest, org_id: str) -> HttpResponse:
@@ -19,7 +21,12 @@ def audit_log(request: OrgRequest, org_id: str) -> HttpResponse:
     listed = filtered_page(
         request, request.tenant.scope(AuditEvent), selectors.filter_events, selectors.page_of, "after"
     )
-    return render_page(request, "audit/log.html", listed, status=400 if listed["filter_error"] else 200)
+    context = {
+        **listed,
+        "action_groups": action_groups(),
+        "any_events": request.tenant.scope(AuditEvent).exists(),
+    }
+    return render_page(request, "audit/log.html", context, status=400 if listed["filter_error"] else 200)
 
 
 def audit_export(request: OrgRequest, org_id: str, fmt: str) -> HttpResponse:
@@ -34,6 +41,13 @@ def audit_export(request: OrgRequest, org_id: str, fmt: str) -> HttpResponse:
     return response
 
 
+def _shown(value):
+    """A recorded value as a person reads it: text as it is, anything else as JSON."""
+    if value is None or isinstance(value, str):
+        return value
+    return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True)
+
+
 def audit_detail(request: OrgRequest, org_id: str, seq: int) -> HttpResponse:
     """One event (by its place in the org's chain): every field, the before/after of a
     change side by side, its chain link."""
@@ -43,10 +57,16 @@ def audit_detail(request: OrgRequest, org_id: str, seq: int) -> HttpResponse:
     diff = []
     if isinstance(before, dict) or isinstance(after, dict):
         before, after = before or {}, after or {}
-        diff = [(key, before.get(key), after.get(key)) for key in dict.fromkeys([*before, *after])]
+        diff = [
+            (key, _shown(before.get(key)), _shown(after.get(key))) for key in dict.fromkeys([*before, *after])
+        ]
     elif before is not None or after is not None:
-        diff = [("value", before, after)]
-    context = {"event": event, "diff": diff, "details": details}
+        diff = [("value", _shown(before), _shown(after))]
+    context = {
+        "event": event,
+        "diff": diff,
+        "details": {key: _shown(value) for key, value in details.items()},
+    }
     return render_page(request, "audit/detail.html", context)
 
 

@@ -353,6 +353,7 @@ LOGIN_FAILURES_PER_ADDRESS = env.str("LOGIN_FAILURES_PER_ADDRESS", default="30/1
 LOGIN_FAILURES_PER_ACCOUNT = env.str("LOGIN_FAILURES_PER_ACCOUNT", default="100/hour")
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"  # says how long, in the person's words
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
 
 # --- Internationalization -------------------------------------------------------------

@@ -46,7 +46,9 @@ def test_repeated_failures_lock_out_even_the_right_password(client, person, sett
         client.post(LOGIN, {"username": "person@example.com", "password": "guess-guess-guess"})
     response = client.post(LOGIN, {"username": "person@example.com", "password": PASSWORD})
     assert response.status_code == 429
-    assert "Too many failed sign-ins" in response.content.decode()
+    body = response.content.decode()
+    assert "Too many failed sign-ins" in body and "Try again in 15 minutes" in body
+    assert "manage.py" not in body  # an operator's command is no advice for the person signing in
     assert "_auth_user_id" not in client.session
 
 

@@ -27,6 +27,13 @@ def codes(rules, **kwargs):
         ([("allow", "publish", "a/+")], []),
         ([("deny", "subscribe", "a/+"), ("allow", "subscribe", "a/b")], [("L004", 1)]),
         ([("allow", "subscribe", "org_abcdefghijkl/a")], [("L009", 0)]),
+        # Topics that look right and match nothing the clients send (the lint scored them 100).
+        ([("allow", "subscribe", "/abs/path")], [("L011", 0)]),
+        ([("allow", "subscribe", "a//b")], [("L012", 0)]),
+        ([("allow", "subscribe", "a/b/")], [("L012", 0)]),
+        ([("allow", "subscribe", "$SYS/#")], [("L013", 0)]),
+        ([("allow", "subscribe", " ")], [("L014", 0)]),
+        ([("allow", "subscribe", "a/b ")], [("L014", 0)]),
         ([("allow", "publish", "devices/%u/telemetry"), ("allow", "subscribe", "devices/%u/inbox")], []),
     ],
 )

@@ -57,11 +57,14 @@ def test_bad_filters_get_a_message(org_a, client_for):
 
 
 def test_time_range(org_a, client_for):
-    record_event(org_a.org, "api_key.created", actor=Actor.system(), at=timezone.now() - timedelta(days=3))
-    record_event(org_a.org, "api_key.revoked", actor=Actor.system())
+    old, new = Subject("api_key", "k1", "the-old-key"), Subject("api_key", "k2", "the-new-key")
+    record_event(
+        org_a.org, "api_key.created", actor=Actor.system(), subject=old, at=timezone.now() - timedelta(days=3)
+    )
+    record_event(org_a.org, "api_key.revoked", actor=Actor.system(), subject=new)
     since = (timezone.now() - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
     page = client_for(org_a.auditor).get(_url(org_a), {"since": since}).content.decode()
-    assert "api_key.revoked" in page and "api_key.created" not in page
+    assert "the-new-key" in page and "the-old-key" not in page
 
 
 def test_exports_stream_the_filtered_log(org_a, org_b, client_for):
@@ -120,3 +123,36 @@ def test_an_events_url_is_its_place_in_the_orgs_chain(org_a, org_b, client_for):
     assert f'href="{url}"' in log
     missing = reverse("audit:detail", kwargs={"org_id": org_a.org.id, "seq": event.seq + 1000})
     assert client_for(org_a.auditor).get(missing).status_code == 404
+
+
+def test_the_action_filter_lists_every_action_in_a_group_and_refuses_others(org_a, client_for):
+    from audit.models import ACTION_GROUPS, Action
+
+    assert all(any(a.value.startswith(prefix) for prefix in ACTION_GROUPS) for a in Action)
+    client = client_for(org_a.auditor)
+    page = client.get(_url(org_a)).content.decode()
+    assert '<option value="auth.">All: MQTT authentication</option>' in page
+    assert '<option value="token.minted">Token minted</option>' in page
+    for bad in ("auth", "no.such", "token.mint"):
+        response = client.get(_url(org_a), {"action": bad})
+        assert response.status_code == 400 and "action must be one of" in response.content.decode(), bad
+    nothing = client.get(_url(org_a), {"action": "alert.resolved"}).content.decode()
+    assert "No event matches these filters" in nothing and "No events yet" not in nothing
+
+
+def test_the_event_page_shows_values_as_json_and_names_the_action(org_a, client_for):
+    event = record_event(
+        org_a.org,
+        "acl.user_saved",
+        actor=Actor.system(),
+        subject=Subject("mqtt_user", "u1", "dev"),
+        before={"rules": [{"topic": "a/b"}]},
+        after={"rules": [{"topic": "a/c"}], "enabled": True},
+    )
+    page = client_for(org_a.auditor).get(
+        reverse("audit:detail", kwargs={"org_id": org_a.org.id, "seq": event.seq})
+    )
+    body = page.content.decode()
+    assert "User&#x27;s ACL saved" in body and "(MQTT user)" in body
+    assert "&quot;topic&quot;: &quot;a/c&quot;" in body and "{&#x27;topic&#x27;" not in body  # JSON, not repr
+    assert "true" in body

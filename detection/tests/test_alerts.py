@@ -19,6 +19,7 @@ from detection import checklist, webhooks
 from detection.models import Alert, ScanSettings
 from detection.tasks import deliver_webhook
 from detection.tests.tuning import default_form, tune
+from orgs.models import Organization
 from sessions.models import MqttSession
 
 
@@ -204,7 +205,11 @@ def test_a_new_alert_is_announced_after_the_scan_commits(
 def test_checklist_states(org_a):
     org = org_a.org
     items = {item.title: item for item in checklist.checklist(org)}
-    assert items["Session history is monitored"].state == "fail"  # no scan yet
+    assert items["Session history is monitored"].state == "pending"  # a new org: its first scan is due
+    Organization.objects.filter(pk=org.pk).update(created_at=timezone.now() - timedelta(minutes=6))
+    org.refresh_from_db()
+    items = {item.title: item for item in checklist.checklist(org)}
+    assert items["Session history is monitored"].state == "fail"  # no scan since: the scheduler is down
     assert items["Connections use TLS"].state == "warn"  # nothing to judge
     now = timezone.now()
     user = org_a.mqtt_user
