@@ -110,6 +110,11 @@ MQTT_PUBLIC_WSS_URL = env.str(
     "MQTT_PUBLIC_WSS_URL", default=f"wss://localhost:{_bound_port('WSS_BIND', 18885)}/"
 )
 
+# The CA certificate clients need to trust the broker's TLS listeners (a public file, offered
+# for download on the Overview); empty when the broker's certificate is from a public CA.
+# By default outside production: the development broker's own CA (make run creates it).
+MQTT_CA_FILE = env.str("MQTT_CA_FILE", default="" if PRODUCTION else str(VAR_DIR / "tls" / "ca.pem"))
+
 # Shortest lifetime a temporary token may be minted with, in seconds.
 TOKEN_MIN_TTL = env.int("TOKEN_MIN_TTL", default=60)
 # Temporary tokens minted per API key (a `limits` rate string, e.g. "600/minute").

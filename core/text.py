@@ -24,3 +24,17 @@ def shown(value: str) -> str:
     """``value`` with its control characters written as ``\\xNN``: what the audit keeps of a
     refused client id or a denied topic."""
     return CONTROL.sub(lambda m: f"\\x{ord(m.group(0)):02x}", value)
+
+
+def duration_words(seconds: int) -> str:
+    """A whole number of seconds as a person says it: "90 seconds", "15 minutes", "1 hour",
+    "1 hour 30 minutes", "2 days"."""
+    seconds = int(seconds)
+    parts = []
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            count, seconds = divmod(seconds, size)
+            parts.append(f"{count} {unit}{'s' if count != 1 else ''}")
+    if seconds or not parts:
+        parts.append(f"{seconds} second{'s' if seconds != 1 else ''}")
+    return " ".join(parts[:2])

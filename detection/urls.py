@@ -11,6 +11,7 @@ app_name = "detection"
 
 urlpatterns = [
     path("", views.overview, name="overview"),
+    path("ca.pem", views.ca_certificate, name="ca"),
     path("settings/detection/", views.detection_settings, name="settings"),
 ]
 

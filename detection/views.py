@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.dateparse import parse_datetime
@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from acls.models import RuleSet
 from audit.models import Action, AuditEvent
 from audit.services import Actor
+from core.broker_ca import ca_file
 from core.charts import bar_chart
 from core.forms import add_service_errors
 from core.http import OrgRequest
@@ -31,12 +32,22 @@ from .models import ACTIVE, Alert, AlertStatus, ScanSettings
 from .selectors import filter_alerts, page_alerts
 
 
+def ca_certificate(request: OrgRequest, org_id: str) -> HttpResponse:
+    """The broker's CA certificate (public), as the snippets' ``--cafile ca.pem`` expects."""
+    path = ca_file()
+    if path is None:
+        raise Http404("This broker's certificate is from a public CA: clients need no extra file.")
+    response = HttpResponse(path.read_bytes(), content_type="application/x-pem-file")
+    response["Content-Disposition"] = 'attachment; filename="ca.pem"'
+    return response
+
+
 def overview(request: OrgRequest, org_id: str) -> HttpResponse:
     tenant = request.tenant
     context = {
         "mqtt_tls_url": settings.MQTT_PUBLIC_TLS_URL,
         "mqtt_wss_url": settings.MQTT_PUBLIC_WSS_URL,
-        "dev_ca_file": settings.VAR_DIR / "tls" / "ca.pem" if not settings.PRODUCTION else None,
+        "ca_available": ca_file() is not None,
         "member_count": tenant.scope(Membership).count(),
         "mqtt_user_count": tenant.scope(MqttUser).count(),
         "active_token_count": tenant.scope(TempToken).with_status("active").count(),

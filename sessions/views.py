@@ -42,7 +42,8 @@ def sessions(request: OrgRequest, org_id: str) -> HttpResponse:
         "live_count": tenant.scope(MqttSession).filter(disconnected_at__isnull=True).count(),
         "any_sessions": tenant.scope(MqttSession).exists(),
     }
-    if request.htmx and request.htmx.target == "session-rows":
+    if request.htmx and request.htmx.target == "session-rows":  # the live view's refresh: the count too
+        context["refreshing"] = True
         return render(request, "sessions/list.html#rows", context, status=400 if error else 200)
     return render_page(request, "sessions/list.html", context, status=400 if error else 200)
 

@@ -59,6 +59,7 @@ def _audit_event(world) -> dict:
 
 ORG_URL_CASES: dict[str, Kwargs] = {
     "detection:overview": _none,
+    "detection:ca": _none,
     "orgs:settings": _none,
     "orgs:members": _none,
     "orgs:member_role": _admin_membership,

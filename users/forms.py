@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from core.forms import StyledFormMixin
+from core.text import duration_words
 
 from .models import ROTATION_GRACE_CHOICES, TokenStatus
 from .selectors import USER_STATUS_FILTERS
@@ -40,16 +41,28 @@ class DescriptionForm(StyledFormMixin, forms.Form):
     )
 
 
+LIFETIMES = (300, 900, 3600, 4 * 3600, 8 * 3600, 86400, 7 * 86400)
+
+
 class TokenMintForm(StyledFormMixin, forms.Form):
     user = forms.ChoiceField(label="MQTT user")
-    ttl_seconds = forms.IntegerField(label="Lifetime (seconds)", required=False)
+    lifetime = forms.TypedChoiceField(
+        label="Lifetime",
+        coerce=int,
+        error_messages={"invalid_choice": "Choose one of the lifetimes listed."},
+    )
     label = forms.CharField(max_length=100, required=False, help_text="Where it is used, e.g. 'ops console'.")
 
     def __init__(self, *args, users=(), default_ttl: int = 3600, max_ttl: int = 86400, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["user"].choices = [(u.name, u.name) for u in users]
-        self.fields["ttl_seconds"].help_text = f"Default {default_ttl} s, at most {max_ttl} s."
-        self.fields["ttl_seconds"].widget.attrs["placeholder"] = str(default_ttl)
+        # The presets this org allows, with its default and its maximum among them.
+        seconds = sorted({s for s in LIFETIMES if 60 <= s <= max_ttl} | {default_ttl, max_ttl})
+        self.fields["lifetime"].choices = [
+            (s, duration_words(s) + (" (the default)" if s == default_ttl else "")) for s in seconds
+        ]
+        self.fields["lifetime"].initial = default_ttl
+        self.fields["lifetime"].help_text = f"At most {duration_words(max_ttl)} in this organization."
 
 
 class TokenFilterForm(StyledFormMixin, forms.Form):

@@ -7,6 +7,8 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 
+from core.broker_ca import ca_file
+
 from .models import MqttUser
 
 
@@ -24,12 +26,16 @@ def connection_snippets(user: MqttUser, secret: str) -> list[dict]:
     """mosquitto_pub and paho-mqtt over TLS with the secret; MQTT.js over WSS with a token."""
     host, port = _host_port(settings.MQTT_PUBLIC_TLS_URL, 8883)
     topic = f"{user.org_id}/{snippet_topic(user)}"
+    # The broker's CA, downloaded from the Overview; with a public CA the system's trust store.
+    own_ca = ca_file() is not None
+    cafile = "--cafile ca.pem" if own_ca else "--capath /etc/ssl/certs"
+    tls_set = 'client.tls_set(ca_certs="ca.pem")' if own_ca else "client.tls_set()"
     return [
         {
             "title": "mosquitto_pub over TLS",
             "language": "shell",
             "code": (
-                f"mosquitto_pub -h {host} -p {port} --cafile ca.pem \\\n"
+                f"mosquitto_pub -h {host} -p {port} {cafile} \\\n"
                 f"  -u '{user.username}' -P '{secret}' \\\n"
                 f"  -i '{user.name}-1' -t '{topic}' -m 'hello'"
             ),
@@ -41,7 +47,7 @@ def connection_snippets(user: MqttUser, secret: str) -> list[dict]:
                 "import paho.mqtt.client as mqtt\n\n"
                 f'client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="{user.name}-1")\n'
                 f'client.username_pw_set("{user.username}", "{secret}")\n'
-                'client.tls_set(ca_certs="ca.pem")\n'
+                f"{tls_set}\n"
                 f'client.connect("{host}", {port})\n'
                 "client.loop_start()  # the network loop: without it nothing is sent\n"
                 f'client.publish("{topic}", "hello", qos=1).wait_for_publish(timeout=10)\n'

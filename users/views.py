@@ -205,7 +205,7 @@ def token_mint(request: OrgRequest, org_id: str) -> HttpResponse:
             token, value = tokens.token_mint(
                 org=tenant.org,
                 user=user,
-                ttl_seconds=form.cleaned_data["ttl_seconds"],
+                ttl_seconds=form.cleaned_data["lifetime"],
                 label=form.cleaned_data["label"],
                 actor=Actor.member(request.user),
                 request=request,

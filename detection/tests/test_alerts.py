@@ -297,3 +297,24 @@ def test_evidence_recorded_before_event_urls_were_per_org_gets_its_seq(org_a):
     migration.add_seq(apps, None)
     alert.refresh_from_db()
     assert [item.get("seq") for item in alert.evidence] == [event.seq, None, None]
+
+
+def test_the_overview_offers_the_brokers_ca_and_the_snippets_name_it(org_a, client_for, settings, tmp_path):
+    from users.snippets import connection_snippets
+
+    client = client_for(org_a.auditor)
+    overview = reverse("detection:overview", kwargs={"org_id": org_a.org.id})
+    ca_url = reverse("detection:ca", kwargs={"org_id": org_a.org.id})
+    settings.MQTT_CA_FILE = str(tmp_path / "missing.pem")
+    assert client.get(ca_url).status_code == 404
+    assert "system's trust store" in client.get(overview).content.decode()
+    shell = connection_snippets(org_a.mqtt_user, "s3cret")[0]["code"]
+    assert "--capath /etc/ssl/certs" in shell and "ca.pem" not in shell
+    (tmp_path / "ca.pem").write_text("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
+    settings.MQTT_CA_FILE = str(tmp_path / "ca.pem")
+    response = client.get(ca_url)
+    assert response.status_code == 200 and response.content.startswith(b"-----BEGIN CERTIFICATE-----")
+    assert response["Content-Disposition"] == 'attachment; filename="ca.pem"'
+    assert f'href="{ca_url}"' in client.get(overview).content.decode()
+    snippets = connection_snippets(org_a.mqtt_user, "s3cret")
+    assert "--cafile ca.pem" in snippets[0]["code"] and 'tls_set(ca_certs="ca.pem")' in snippets[1]["code"]

@@ -147,3 +147,17 @@ def test_a_time_range_that_ends_before_it_starts_is_refused_with_a_word(org_a, c
         assert page.status_code == 400 and "since must be before until" in page.content.decode(), name
     answer = api.get("/sessions?since=2026-11-29T14:00&until=2026-11-29T13:00")
     assert answer.status_code == 422 and "since must be before until" in answer.json()["detail"]
+
+
+def test_the_live_views_refresh_brings_the_connected_count_with_the_rows(org_a, client_for):
+    _session(org_a, "a", 1)
+    _session(org_a, "b", 2)
+    _session(org_a, "c", 3, live=False)
+    fragment = (
+        client_for(org_a.admin)
+        .get(_url(org_a), {"live": "1"}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="session-rows")
+        .content.decode()
+    )
+    assert '<strong id="live-count" data-testid="live-count" hx-swap-oob="true">2</strong>' in fragment
+    page = client_for(org_a.admin).get(_url(org_a)).content.decode()
+    assert page.count('<strong id="live-count"') == 1  # the whole page has it once, in the heading

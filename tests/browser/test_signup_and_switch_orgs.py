@@ -62,17 +62,22 @@ def test_owner_changes_a_role_in_place_with_htmx(page, org_a, artifacts):
     page.goto(f"/o/{org_a.org.id}/settings/members/")
     admin = org_a.membership(org_a.admin)
     row = page.locator(f"#member-{admin.pk}")
+    row.get_by_label(f"Role of {org_a.admin.email}", exact=True).select_option("auditor")
+    assert org_a.membership(org_a.admin).role == Role.ADMIN  # choosing is not saving
+    page.on("dialog", lambda dialog: dialog.accept())  # the confirmation
     with page.expect_response(re.compile(r"/role/$")) as response:
-        row.get_by_label(f"Role of {org_a.admin.email}").select_option("auditor")
+        row.get_by_role("button", name=f"Save the role of {org_a.admin.email}").click()
     assert response.value.status == 200
-    expect(page.locator(f"#member-{admin.pk}").get_by_label(f"Role of {org_a.admin.email}")).to_have_value(
-        "auditor"
-    )
+    expect(
+        page.locator(f"#member-{admin.pk}").get_by_label(f"Role of {org_a.admin.email}", exact=True)
+    ).to_have_value("auditor")
     assert org_a.membership(org_a.admin).role == Role.AUDITOR
 
     # The last owner cannot step down: the row says why, the role stays.
     owner = org_a.membership(org_a.owner)
-    page.locator(f"#member-{owner.pk}").get_by_label(f"Role of {org_a.owner.email}").select_option("admin")
+    owner_row = page.locator(f"#member-{owner.pk}")
+    owner_row.get_by_label(f"Role of {org_a.owner.email}", exact=True).select_option("admin")
+    owner_row.get_by_role("button", name=f"Save the role of {org_a.owner.email}").click()
     expect(page.locator(f"#member-{owner.pk}")).to_contain_text("is the last owner")
     assert org_a.membership(org_a.owner).role == Role.OWNER
     page.screenshot(path=str(artifacts / "members.png"), full_page=True)

@@ -23,6 +23,7 @@ ACTOR = Actor.system()
 
 def test_the_mosquitto_and_paho_snippets_run_as_printed(broker, org_a, settings, tmp_path, client):
     settings.MQTT_PUBLIC_TLS_URL = f"mqtts://localhost:{broker.ports['mqtts']}"
+    settings.MQTT_CA_FILE = str(broker.ca)  # what the Overview offers as ca.pem
     user, secret = user_create(org=org_a.org, name="backend", actor=ACTOR)
     client.force_login(org_a.admin)
     note_url = reverse("acls:user_snippet_note", kwargs={"org_id": org_a.org.id, "name": user.name})
