@@ -6,8 +6,7 @@ from datetime import datetime
 
 from ninja import Field, Router, Schema
 
-from core.api import ERRORS, ApiError, check_page_request, scoped
-from core.filters import BadFilter
+from core.api import ERRORS, check_page_request, keyset_list, scoped
 from core.http import OrgRequest
 
 from . import selectors
@@ -36,9 +35,12 @@ class AuditPageOut(Schema):
 @audit_router.get("", response={200: AuditPageOut, **ERRORS}, summary="Audit events, newest first")
 def list_audit(request: OrgRequest, action: str = "", after: str = "", limit: int = 100):
     check_page_request(request, limit)
-    try:
-        events = selectors.filter_events(scoped(request, AuditEvent), {"action": action})
-        rows, next_cursor = selectors.page_of(events, after or None, limit)
-    except BadFilter as error:
-        raise ApiError(422, str(error)) from None
+    rows, next_cursor = keyset_list(
+        scoped(request, AuditEvent),
+        selectors.filter_events,
+        selectors.page_of,
+        {"action": action},
+        after,
+        limit,
+    )
     return {"events": rows, "next": next_cursor}

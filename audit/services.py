@@ -14,6 +14,10 @@ from core.client_ip import client_ip, normal_ip
 from . import chain
 from .models import Action, ActorType, AuditEvent, Outcome, SubjectType
 
+# Looked up on every broker event (Choices.values builds a list each time).
+ACTIONS = frozenset(Action.values)
+SUBJECT_TYPES = frozenset(SubjectType.values)
+
 if TYPE_CHECKING:
     from django.db.models import Model
     from django.http import HttpRequest
@@ -98,9 +102,9 @@ def event_values(
     if after is not None:
         payload["after"] = after
     subject = subject or Subject("")
-    if action not in Action.values:
+    if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}: add it to audit.models.Action")
-    if subject.type not in SubjectType.values:
+    if subject.type not in SUBJECT_TYPES:
         raise ValueError(f"unknown audit subject type {subject.type!r}: add it to audit.models.SubjectType")
     return {
         "org_id": org if isinstance(org, str) else org.pk,
@@ -108,8 +112,8 @@ def event_values(
         "actor_type": actor.type,
         "actor_id": actor.id,
         "actor_label": actor.label,
-        "action": str(Action(action)),
-        "subject_type": str(SubjectType(subject.type)),
+        "action": str(action),  # a member's str() is its value
+        "subject_type": str(subject.type),
         "subject_id": subject.id,
         "subject_label": subject.label,
         "outcome": outcome,

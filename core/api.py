@@ -16,6 +16,7 @@ from ninja import Field, Schema
 from ninja.pagination import LimitOffsetPagination
 from pydantic import AfterValidator
 
+from .filters import BadFilter
 from .http import OrgRequest
 from .text import control_character
 
@@ -83,6 +84,16 @@ def scoped(request: OrgRequest, model_or_qs):
     """The key's org's rows: the API's only way to read org-owned rows, as pages use
     ``request.tenant.scope()`` (it is the same Tenant)."""
     return request.tenant.scope(model_or_qs)
+
+
+def keyset_list(rows, filter_rows, page, params, after: str, limit: int):
+    """One page of a list as its page reads it: the key's org's ``rows`` (``scoped()``),
+    the page's selector (``filter_rows``) and keyset ``page``; a value they refuse is a 422
+    with the same words as on the page."""
+    try:
+        return page(filter_rows(rows, params), after or None, limit)
+    except BadFilter as error:
+        raise ApiError(422, str(error)) from None
 
 
 def scoped_get(request: OrgRequest, model_or_qs, missing: str, **lookup):

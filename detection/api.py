@@ -6,8 +6,7 @@ from datetime import datetime
 
 from ninja import Field, Query, Router, Schema
 
-from core.api import ERRORS, ApiError, check_page_request, scoped
-from core.filters import BadFilter
+from core.api import ERRORS, check_page_request, keyset_list, scoped
 from core.http import OrgRequest
 
 from .models import Alert
@@ -47,9 +46,6 @@ def list_alerts(
     limit: int = 100,
 ):
     check_page_request(request, limit)
-    try:
-        qs = filter_alerts(scoped(request, Alert), {"status": status, "detector": detector})
-        rows, cursor = page_alerts(qs, after or None, limit)
-    except BadFilter as error:
-        raise ApiError(422, str(error)) from None
+    params = {"status": status, "detector": detector}
+    rows, cursor = keyset_list(scoped(request, Alert), filter_alerts, page_alerts, params, after, limit)
     return {"alerts": rows, "next": cursor}

@@ -54,11 +54,10 @@ class ScanSettingsForm(StyledFormMixin, forms.Form):
     def __init__(self, data=None, *, current: ScanSettings):
         initial = {**current.values.as_dict(), "webhook_url": current.webhook_url}
         super().__init__(data, initial=initial)
-        webhook = {name: self.fields.pop(name) for name in ("webhook_url", "rotate_secret")}
         added = {s.name: _field(s) for s in registry.settings().values()}
         self.style(added.values())
         self.fields.update(added)
-        self.fields.update(webhook)  # after the detectors', as on the page
+        self.order_fields([*added, "webhook_url", "rotate_secret"])  # as on the page
 
     def groups(self) -> list[tuple[registry.Spec, list]]:
         """Each detector with its bound fields, for the page."""

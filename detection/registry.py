@@ -111,12 +111,20 @@ def settings() -> dict[str, Setting]:
     return {s.name: s for spec in detectors() for s in spec.settings}
 
 
+_loaded = False
+
+
 def _load() -> None:
-    """Import every detector module (some may be imported already, e.g. by the checklist)."""
+    """Import every detector module once (some may be imported already, e.g. by the
+    checklist, so an empty registry is no sign of an unloaded one)."""
+    global _loaded
+    if _loaded:
+        return
     from . import detectors as package
 
     for module in pkgutil.iter_modules(package.__path__):
-        importlib.import_module(f"{package.__name__}.{module.name}")  # cached after the first
+        importlib.import_module(f"{package.__name__}.{module.name}")
+    _loaded = True
 
 
 class Tuning:

@@ -7,8 +7,7 @@ from datetime import datetime
 
 from ninja import Field, Query, Router, Schema
 
-from core.api import ERRORS, ApiError, check_page_request, scoped
-from core.filters import BadFilter
+from core.api import ERRORS, check_page_request, keyset_list, scoped
 from core.http import OrgRequest
 
 from .models import MqttSession
@@ -52,11 +51,8 @@ def list_sessions(
     check_page_request(request, limit)
     params = {"user": user, "client": client, "token": token, "ip": ip, "transport": transport}
     params |= {"since": since, "until": until}
-    try:
-        qs = filter_sessions(scoped(request, MqttSession), params)
-        if active is not None:
-            qs = qs.filter(disconnected_at__isnull=active)
-        rows, next_cursor = page_before(qs, after or None, limit)
-    except BadFilter as error:
-        raise ApiError(422, str(error)) from None
+    qs = scoped(request, MqttSession)
+    if active is not None:
+        qs = qs.filter(disconnected_at__isnull=active)
+    rows, next_cursor = keyset_list(qs, filter_sessions, page_before, params, after, limit)
     return {"sessions": rows, "next": next_cursor}

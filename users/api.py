@@ -14,12 +14,12 @@ from core.api import (
     Scope,
     Text,
     check_page_request,
+    keyset_list,
     org_of,
     require_scope,
     scoped,
     scoped_get,
 )
-from core.filters import BadFilter
 from core.http import OrgRequest
 from core.ratelimit import hit
 from orgs.api_auth import actor_of, api_key_of
@@ -162,9 +162,8 @@ def list_users(
     limit: int = 100,
 ):
     check_page_request(request, limit)
-    rows, next_name = _page(
-        filter_users, page_users, scoped(request, MqttUser), {"q": q, "status": status}, after, limit
-    )
+    params = {"q": q, "status": status}
+    rows, next_name = keyset_list(scoped(request, MqttUser), filter_users, page_users, params, after, limit)
     return {"users": [_user_out(user) for user in rows], "next": next_name}
 
 
@@ -254,16 +253,9 @@ def list_tokens(
 ):
     check_page_request(request, limit, Scope.TOKENS_MINT)
     qs = scoped(request, TempToken).select_related("user", "user__org")
-    rows, cursor = _page(filter_tokens, page_tokens, qs, {"user": user, "status": status}, after, limit)
+    params = {"user": user, "status": status}
+    rows, cursor = keyset_list(qs, filter_tokens, page_tokens, params, after, limit)
     return {"tokens": [_token_out(token) for token in rows], "next": cursor}
-
-
-def _page(filter_rows, page, qs, params: dict, after: str, limit: int):
-    """The page's selector and keyset page; a bad value is a 422 with the page's words."""
-    try:
-        return page(filter_rows(qs, params), after or None, limit)
-    except BadFilter as error:
-        raise ApiError(422, str(error)) from None
 
 
 @tokens_router.delete("/{token_id}", response={204: None, **ERRORS}, summary="Revoke a token")
