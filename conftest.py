@@ -113,6 +113,23 @@ class OrgWorld:
         )
 
     @property
+    def session(self):
+        """A live MQTT connection of ``mqtt_user``, with one subscription, as the broker reports it."""
+        from broker.events import ingest
+        from sessions.models import MqttSession
+
+        existing = MqttSession.objects.filter(org=self.org).first()
+        if existing:
+            return existing
+        user = self.mqtt_user
+        base = {"node": "n1", "clientid": f"c-{self.org.id[4:]}", "username": user.username}
+        base |= {"connected_at": 1_700_000_000_000, "timestamp": 1_700_000_000_001}
+        connected = {**base, "event": "client.connected", "peername": "192.0.2.7:50000", "proto_ver": "5"}
+        connected |= {"keepalive": 30, "clean_start": True, "expiry_interval": 0}
+        ingest([connected, {**base, "event": "session.subscribed", "topic": f"{self.org.id}/in/#", "qos": 1}])
+        return MqttSession.objects.get(org=self.org)
+
+    @property
     def audit_event(self):
         """An audit event of this org."""
         from audit.models import AuditEvent

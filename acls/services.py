@@ -355,3 +355,27 @@ def simulate(user: MqttUser, *, action: str, topic: str, client_id: str | None =
     return simulate_rules(
         effective_rules(user), username=user.name, action=action, topic=topic, client_id=client_id
     )
+
+
+@transaction.atomic
+def rule_set_assign(*, users: Sequence[MqttUser], name: str, actor: Actor, request=None) -> int:
+    """Add rule set ``name`` (last) to each user's ACL, a new revision each, all or none;
+    returns how many users it was added to (those that had it already are left alone)."""
+    if not RuleSet.objects.filter(org__in={u.org_id for u in users}, name=name).exists():
+        raise ValidationError({"rule_sets": f"No rule set named {name!r} in this organization."})
+    added = 0
+    for user in users:
+        acl = user_acl(MqttUser.objects.get(pk=user.pk))
+        if name in acl.rule_sets:
+            continue
+        user_acl_save(
+            user=user,
+            rules=acl.rules,
+            rule_sets=[*acl.rule_sets, name],
+            revision=acl.revision,
+            actor=actor,
+            request=request,
+            comment=f"Rule set {name} assigned to several users at once",
+        )
+        added += 1
+    return added

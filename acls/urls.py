@@ -11,6 +11,7 @@ app_name = "acls"
 urlpatterns = [
     path("", views.index, name="index"),
     path("simulator/", views.simulator, name="simulator"),
+    path("assign/", views.bulk_assign, name="bulk_assign"),
     path("sets/new/", views.rule_set_create, name="rule_set_create"),
     path("sets/<str:name>/", views.rule_set_page, name="rule_set"),
     path("sets/<str:name>/edit/", views.rule_set_edit, name="rule_set_edit"),

@@ -19,7 +19,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from audit.services import Actor
 from core.forms import add_service_errors
 from core.http import OrgRequest
-from core.pages import render_page
+from core.pages import back_within_org, render_page
+from users.bulk import selected
 from users.models import MqttUser, TempToken
 from users.snippets import snippet_topic
 
@@ -131,6 +132,33 @@ def user_snippet_note(request: OrgRequest, org_id: str, name: str) -> HttpRespon
     policy, _ = services.compile_user_policy(user, client_id=f"{user.name}-1")
     allowed = policy.decide("publish", topic).allowed
     return render(request, "acls/snippet_note.html", {"mqtt_user": user, "topic": topic, "allowed": allowed})
+
+
+@require_http_methods(["GET", "POST"])
+def bulk_assign(request: OrgRequest, org_id: str) -> HttpResponse:
+    """The users list's "Assign rule set" control (GET: loaded into its bulk bar) and the
+    assignment of one rule set to the checked users (POST), all of them or none."""
+    tenant = request.tenant
+    if request.method == "GET":
+        names = tenant.scope(RuleSet).order_by("name").values_list("name", flat=True)
+        return render(request, "acls/bulk_assign.html", {"rule_set_names": list(names)})
+    listing = back_within_org(request, org_id, reverse("users:list", kwargs={"org_id": org_id}))
+    name = request.POST.get("rule_set", "")
+    try:
+        users = selected(tenant.scope(MqttUser), request.POST.getlist("name"), field="name", what="MQTT user")
+        added = services.rule_set_assign(
+            users=users, name=name, actor=Actor.member(request.user), request=request
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        had = len(users) - added
+        messages.success(
+            request,
+            f"Rule set {name} assigned to {added} user{'s' if added != 1 else ''}."
+            + (f" {had} had it already." if had else ""),
+        )
+    return redirect(listing)
 
 
 @require_http_methods(["POST"])

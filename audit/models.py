@@ -44,7 +44,9 @@ class Action(models.TextChoices):
     ALERT_OPENED = "alert.opened", "Alert opened"
     ALERT_ACKNOWLEDGED = "alert.acknowledged", "Alert acknowledged"
     ALERT_RESOLVED = "alert.resolved", "Alert resolved"
+    ALERT_RESPONDED = "alert.responded", "Acted on from an alert"
     DETECTION_UPDATED = "detection.updated", "Detection settings changed"
+    DETECTION_WEBHOOK_TESTED = "detection.webhook_tested", "Webhook test sent"
     AUDIT_PURGED = "audit.purged", "Old events purged (retention)"
 
 

@@ -18,7 +18,7 @@ from audit.models import Action, ActorType, Outcome, SubjectType
 from audit.services import Actor, Subject, build_event
 from core.text import CONTROL, shown
 from orgs.models import Organization
-from sessions.models import LiveConnections, MqttSession, Transport
+from sessions.models import LiveConnections, MqttSession, Subscription, Transport
 from users.models import MqttUser
 
 from .authn import USERNAME
@@ -29,7 +29,9 @@ HANDLED = {
     "client.connack",
     "client.check_authz_complete",
     "session.subscribed",
+    "session.unsubscribed",
 }
+SUBSCRIPTION_EVENTS = ("session.subscribed", "session.unsubscribed")
 
 
 class BadEvent(ValueError):
@@ -83,6 +85,9 @@ class _Batch:
         self.opened: dict[tuple, dict] = {}
         self.closed: dict[tuple, tuple[datetime, str]] = {}
         self.refusals: list[tuple[dict, str, dict]] = []
+        # (node, client id, connected_at ms or None, topic) → (qos, at) subscribed or None unsubscribed;
+        # the last event on a filter wins, in the order the broker sent them.
+        self.subscriptions: dict[tuple, tuple[int, datetime] | None] = {}
         self.names: set[tuple[str, str]] = set()
         self.session_orgs: list[str] = []  # the org of each session event, for the counts
         self.counts = {"recorded": 0, "ignored": 0}
@@ -118,8 +123,28 @@ class _Batch:
                 # Denials of this connection the broker counted instead of sending one by one.
                 details["suppressed"] = suppressed
             self._refusal(event, Action.MQTT_ACL_DENIED, details)
-        else:  # session.subscribed: accepted for EMQX compatibility, not recorded yet
-            self.counts["ignored"] += 1
+        else:
+            self._subscription(kind, event)
+
+    def _subscription(self, kind: str, event: dict) -> None:
+        client_id = str(event.get("clientid") or "")[:256]
+        topic = str(event.get("topic") or "")
+        if not client_id or not topic:
+            raise BadEvent("clientid and topic are required.")
+        if CONTROL.search(topic) or len(topic) > 1024:
+            raise BadEvent("topic holds a control character or is longer than 1024 characters.")
+        # EMQX names the connection by node and client id only; ours adds connected_at.
+        connected = event.get("connected_at")
+        ms = None if connected in (None, "") else _ms(connected, "connected_at")
+        key = (str(event.get("node") or "")[:128], client_id, ms, topic)
+        if kind == "session.unsubscribed":
+            self.subscriptions[key] = None
+            return
+        qos = event.get("qos", 0)
+        if isinstance(qos, bool) or qos not in (0, 1, 2):
+            raise BadEvent(f"qos must be 0, 1 or 2, not {qos!r}.")
+        self.subscriptions.pop(key, None)  # re-inserted last: it is the newest word on this filter
+        self.subscriptions[key] = (qos, _when(_ms(event.get("timestamp"), "timestamp")))
 
     def _refusal(self, event: dict, action: str, details: dict) -> None:
         name = _username(event)
@@ -140,6 +165,7 @@ class _Batch:
             for u in MqttUser.objects.filter(org_id__in=orgs, name__in={n for _, n in self.names})
         }
         self._write_sessions(orgs, users)
+        self._write_subscriptions()
         self._write_refusals(orgs, users)
         return self.counts
 
@@ -174,6 +200,44 @@ class _Batch:
         ]
         _close_sessions(closes)
         _recount_live(sorted({fields["org_id"] for fields in self.opened.values()} & orgs))
+
+    def _write_subscriptions(self) -> None:
+        """Upsert and delete the batch's subscriptions on their sessions (found in one query:
+        the exact connection when the event names it, else the open one of that client)."""
+        if not self.subscriptions:
+            return
+        candidates = MqttSession.objects.filter(
+            client_id__in={client for _, client, _, _ in self.subscriptions},
+            node__in={node for node, _, _, _ in self.subscriptions},
+        ).only("pk", "node", "client_id", "connected_at_ms", "disconnected_at")
+        exact, open_now = {}, {}
+        for session in candidates:
+            exact[(session.node, session.client_id, session.connected_at_ms)] = session.pk
+            if session.disconnected_at is None:
+                open_now[(session.node, session.client_id)] = session.pk
+        upserts, deletes = {}, []
+        for (node, client_id, ms, topic), value in self.subscriptions.items():
+            session_id = exact.get((node, client_id, ms)) if ms else open_now.get((node, client_id))
+            if session_id is None:  # a connection we do not know (another platform's, or purged)
+                self.counts["ignored"] += 1
+                continue
+            self.counts["recorded"] += 1
+            if value is None:
+                upserts.pop((session_id, topic), None)
+                deletes.append((session_id, topic))
+            else:
+                upserts[(session_id, topic)] = Subscription(
+                    session_id=session_id, topic=topic, qos=value[0], subscribed_at=value[1]
+                )
+        for session_id, topic in deletes:
+            if (session_id, topic) not in upserts:
+                Subscription.objects.filter(session_id=session_id, topic=topic).delete()
+        Subscription.objects.bulk_create(
+            list(upserts.values()),
+            update_conflicts=True,
+            unique_fields=["session", "topic"],
+            update_fields=["qos", "subscribed_at"],
+        )
 
     def _write_refusals(self, orgs: set[str], users: dict) -> None:
         audit = []
@@ -280,7 +344,26 @@ def _session_fields(event: dict) -> dict:
         "peer_port": port,
         "transport": _transport(event),
         "proto_ver": str(event.get("proto_ver") or "")[:8],
+        "keepalive": _optional_int(event, "keepalive", 65535),
+        "clean_start": _optional_bool(event, "clean_start"),
+        "expiry_interval": _optional_int(event, "expiry_interval", 2**32 - 1),
     }
+
+
+def _optional_int(event: dict, name: str, most: int) -> int | None:
+    value = event.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= most:
+        raise BadEvent(f"{name} must be a whole number from 0 to {most}, not {value!r}.")
+    return value
+
+
+def _optional_bool(event: dict, name: str) -> bool | None:
+    value = event.get(name)
+    if value is not None and not isinstance(value, bool):
+        raise BadEvent(f"{name} must be true or false, not {value!r}.")
+    return value
 
 
 def _identity(event: dict) -> tuple[str, str, int]:

@@ -137,6 +137,7 @@ INSTALLED_APPS = [
     "template_partials",
     "ninja",
     "axes",
+    "core",  # no models: its template tags (durations)
     "accounts",
     "orgs",
     "users",

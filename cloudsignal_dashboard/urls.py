@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.urls import include, path, register_converter
 
 from broker import urls as broker_urls
+from cloudsignal_dashboard import search
 from cloudsignal_dashboard.api import api
 from core import health
 from detection.urls import alert_urlpatterns
@@ -24,6 +25,7 @@ org_patterns = [
     path("audit/", include("audit.urls")),
     path("sessions/", include("sessions.urls")),
     path("alerts/", include((alert_urlpatterns, "alerts"))),
+    path("search/", search.search, name="search"),
 ]
 
 urlpatterns = [

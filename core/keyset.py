@@ -9,6 +9,10 @@ first one does; the plain ``t < T OR (t = T AND pk < P)`` makes it scan from the
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.db.models import Q, QuerySet
@@ -37,7 +41,16 @@ def _decode(cursor: str, pk_type: type = int) -> tuple[datetime, int | str]:
 
 def older_than(qs: QuerySet, field: str, at: datetime, pk) -> QuerySet:
     """Rows after (``at``, ``pk``) in newest-first order."""
-    return qs.filter(**{f"{field}__lte": at}).filter(Q(**{f"{field}__lt": at}) | Q(pk__lt=pk))
+    return _after(qs, field, at, pk, descending=True)
+
+
+def _after(qs: QuerySet, field: str, value, pk, *, descending: bool) -> QuerySet:
+    """Rows after (``value``, ``pk``) in (``field``, pk) order, written as the module's
+    docstring says so that the index range does the work."""
+    wide, strict = ("lte", "lt") if descending else ("gte", "gt")
+    return qs.filter(**{f"{field}__{wide}": value}).filter(
+        Q(**{f"{field}__{strict}": value}) | Q(**{f"pk__{strict}": pk})
+    )
 
 
 def page(
@@ -65,3 +78,58 @@ def page_by_name(qs: QuerySet, field: str, after: str | None, size: int) -> tupl
     more = len(rows) > size
     rows = rows[:size]
     return rows, (getattr(rows[-1], field) if more and rows else None)
+
+
+@dataclass(frozen=True)
+class Order:
+    """A column a person may sort a list by: a field (or annotation) and its direction.
+    ``-name`` in the query string is the same column the other way round."""
+
+    field: str
+    descending: bool = False
+
+    def reversed(self) -> Order:
+        return Order(self.field, not self.descending)
+
+
+def order_of(orders: dict[str, Order], sort: str | None, default: str) -> Order:
+    """The Order that ``sort`` (``name`` or ``-name``) names; ValueError naming the choices."""
+    sort = sort or default
+    order = orders.get(sort.removeprefix("-"))
+    if order is None:
+        raise ValueError(f"sort must be one of {', '.join(orders)} (or -name for the reverse).")
+    return order.reversed() if sort.startswith("-") else order
+
+
+def _encode(value, pk) -> str:
+    kind = "d" if isinstance(value, datetime) else "v"
+    raw = json.dumps([kind, value.isoformat() if kind == "d" else value, pk])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode_ordered(cursor: str, pk_type: type):
+    try:
+        kind, value, pk = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if kind == "d":
+            value = datetime.fromisoformat(value)
+        elif kind != "v" or not isinstance(value, str | int) or isinstance(value, bool):
+            raise ValueError(kind)
+        return value, pk_type(pk)
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        raise BadCursor(cursor) from None
+
+
+def page_ordered(
+    qs: QuerySet, order: Order, cursor: str | None, size: int, pk_type: type = int
+) -> tuple[list, str | None]:
+    """``size`` rows in ``order`` (ties by primary key) after ``cursor``, and the next
+    cursor (or None): the keyset of a list a person sorted by one of its columns."""
+    sign = "-" if order.descending else ""
+    qs = qs.order_by(f"{sign}{order.field}", f"{sign}pk")
+    if cursor:
+        value, pk = _decode_ordered(cursor, pk_type)
+        qs = _after(qs, order.field, value, pk, descending=order.descending)
+    rows = list(qs[: size + 1])
+    more = len(rows) > size
+    rows = rows[:size]
+    return rows, (_encode(getattr(rows[-1], order.field), rows[-1].pk) if more and rows else None)

@@ -2,17 +2,38 @@
 
 from __future__ import annotations
 
+import html
+
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.context import make_context
+from django.template.loader import get_template
+from django.template.loader_tags import BlockNode
 from django.utils.cache import add_never_cache_headers
+from django.utils.html import format_html
 
 from .filters import BadFilter
 
 
 def render_page(request: HttpRequest, template: str, context: dict, *, status: int = 200) -> HttpResponse:
-    """The whole page, or only its ``page`` fragment for an htmx request (swapped into <main>)."""
-    name = f"{template}#page" if getattr(request, "htmx", False) else template
-    return render(request, name, context, status=status)
+    """The whole page, or only its ``page`` fragment for an htmx request (swapped into <main>),
+    then with the page's <title>, which htmx puts in the tab: the page names itself either way."""
+    if not getattr(request, "htmx", False):
+        return render(request, template, context, status=status)
+    response = render(request, f"{template}#page", context, status=status)
+    response.write(format_html("<title>{}</title>", page_title(request, template, context)))
+    return response
+
+
+def page_title(request: HttpRequest, template: str, context: dict) -> str:
+    """What base.html's <title> says for ``template``: its ``title`` block, then the org."""
+    compiled = get_template(template).template
+    block = next((b for b in compiled.nodelist.get_nodes_by_type(BlockNode) if b.name == "title"), None)
+    bound = make_context(context, request)
+    with bound.bind_template(compiled):
+        own = block.nodelist.render(bound) if block else ""
+        org = bound.get("org")
+    return html.unescape(f"{own}{org.name + ' · ' if org else ''}CloudSignal")
 
 
 def render_secret(request: HttpRequest, template: str, context: dict, *, push_url: str) -> HttpResponse:

@@ -26,7 +26,7 @@ RANK = {Severity.LOW: 0, Severity.MEDIUM: 1, Severity.HIGH: 2}
 COMMENT_MAX = 2000
 
 
-def _subject(alert: Alert) -> Subject:
+def alert_subject(alert: Alert) -> Subject:
     return Subject(SubjectType.ALERT, alert.pk, f"{alert.detector_label}: {alert.subject}"[:254])
 
 
@@ -75,7 +75,7 @@ def raise_alert(org, finding: Finding, *, tuning: Tuning, now: datetime) -> Aler
         org,
         Action.ALERT_OPENED,
         actor=Actor.system("anomaly scan"),
-        subject=_subject(alert),
+        subject=alert_subject(alert),
         details={"severity": alert.severity, "summary": alert.summary},
     )
     _respond(alert, finding, tuning)
@@ -122,7 +122,7 @@ def _move(alert: Alert, actor: Actor, comment: str, request, *, to: str, action:
         alert.org,
         action,
         actor=actor,
-        subject=_subject(alert),
+        subject=alert_subject(alert),
         request=request,
         before={"status": before},
         after={"status": alert.status},

@@ -117,3 +117,35 @@ class ScanSettings(models.Model):
         from .registry import Tuning
 
         return Tuning(self.tuning)
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", "Queued"
+    RETRYING = "retrying", "Retrying"
+    DELIVERED = "delivered", "Delivered"
+    FAILED = "failed", "Failed"
+    REFUSED = "refused", "Refused"  # the destination is one the dashboard does not send to
+
+
+class WebhookDelivery(models.Model):
+    """One notification to the org's webhook, and what became of it: each attempt updates
+    the row, so the settings page shows status, time and retries. The URL is kept
+    redacted (no credentials or query), as it was when the notification was sent."""
+
+    org = models.ForeignKey("orgs.Organization", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=32)  # alert.opened, or test
+    alert_id = models.CharField(max_length=32, blank=True)
+    url = models.CharField(max_length=500)
+    status = models.CharField(max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    error = models.CharField(max_length=300, blank=True)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["org", "-created_at"], name="webhook_delivery_org_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} to {self.url}: {self.status}"

@@ -17,6 +17,7 @@ def scan_anomalies() -> int:
 
 # The name it had under audit/: deliveries queued or retrying across the upgrade still run.
 @shared_task(
+    bind=True,
     name="audit.tasks.deliver_webhook",
     autoretry_for=(DeliveryFailed,),
     retry_backoff=5,
@@ -24,8 +25,10 @@ def scan_anomalies() -> int:
     retry_jitter=True,
     max_retries=8,
 )
-def deliver_webhook(org_id: str, body: str) -> int:
-    """One signed alert notification; retried with exponential backoff (5 s … 10 min)."""
+def deliver_webhook(self, org_id: str, body: str, delivery_id: int | None = None) -> int:
+    """One signed alert notification; retried with exponential backoff (5 s … 10 min); its
+    delivery row says "failed" after the last try."""
     from . import webhooks
 
-    return webhooks.deliver(org_id, body)
+    final = self.request.retries >= self.max_retries
+    return webhooks.deliver(org_id, body, delivery_id, final=final)

@@ -13,6 +13,7 @@ urlpatterns = [
     path("", views.overview, name="overview"),
     path("ca.pem", views.ca_certificate, name="ca"),
     path("settings/detection/", views.detection_settings, name="settings"),
+    path("settings/detection/webhook-test/", views.webhook_test, name="webhook_test"),
 ]
 
 alert_urlpatterns = [
@@ -20,4 +21,5 @@ alert_urlpatterns = [
     path("<str:alert_id>/", views.alert_detail, name="detail"),
     path("<str:alert_id>/acknowledge/", views.alert_acknowledge, name="acknowledge"),
     path("<str:alert_id>/resolve/", views.alert_resolve, name="resolve"),
+    path("<str:alert_id>/respond/", views.alert_respond, name="respond"),
 ]

@@ -13,7 +13,7 @@ from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_http_methods, require_POST
 
 from acls.models import RuleSet
-from audit.models import Action, AuditEvent
+from audit.models import Action, AuditEvent, SubjectType
 from audit.services import Actor
 from core.broker_ca import ca_file
 from core.charts import bar_chart
@@ -24,11 +24,11 @@ from orgs.models import Membership
 from sessions.models import MqttSession
 from users.models import MqttUser, TempToken
 
-from . import anomalies, registry, tuning
+from . import anomalies, registry, respond, tuning, webhooks
 from .alerts import acknowledge, resolve
 from .checklist import checklist
 from .forms import AlertActionForm, ScanSettingsForm
-from .models import ACTIVE, Alert, AlertStatus, ScanSettings
+from .models import ACTIVE, Alert, AlertStatus, DeliveryStatus, ScanSettings, WebhookDelivery
 from .selectors import filter_alerts, page_alerts
 
 
@@ -87,12 +87,40 @@ def alert_list(request: OrgRequest, org_id: str) -> HttpResponse:
 
 
 def alert_detail(
-    request: OrgRequest, org_id: str, alert_id: str, form=None, status: int = 200
+    request: OrgRequest, org_id: str, alert_id: str, form=None, status: int = 200, respond_error: str = ""
 ) -> HttpResponse:
     alert = request.tenant.get(Alert, pk=alert_id)
     evidence = [{**item, "at": parse_datetime(item.get("at") or "")} for item in alert.evidence]
-    context = {"alert": alert, "evidence": evidence, "form": form or AlertActionForm()}
+    context = {
+        "alert": alert,
+        "evidence": evidence,
+        "form": form or AlertActionForm(),
+        "targets": respond.targets(alert),
+        "respond_error": respond_error,
+        "history": request.tenant.scope(AuditEvent)
+        .filter(subject_type=SubjectType.ALERT, subject_id=alert.pk)
+        .order_by("-at", "-id")[:20],
+    }
     return render_page(request, "detection/alert_detail.html", context, status=status)
+
+
+@require_POST
+def alert_respond(request: OrgRequest, org_id: str, alert_id: str) -> HttpResponse:
+    """Act on what the alert is about (confirmed on the page): disconnect, disable, revoke."""
+    alert = request.tenant.get(Alert, pk=alert_id)
+    try:
+        done = respond.respond(
+            alert=alert,
+            action=request.POST.get("action", ""),
+            client_id=request.POST.get("client_id", "")[:256],
+            actor=Actor.member(request.user),
+            request=request,
+        )
+    except ValidationError as error:
+        message = " ".join(m for messages_ in error.message_dict.values() for m in messages_)
+        return alert_detail(request, org_id, alert_id, respond_error=message, status=422)
+    messages.success(request, done)
+    return redirect("alerts:detail", org_id=org_id, alert_id=alert_id)
 
 
 def _alert_action(request: OrgRequest, org_id: str, alert_id: str, action) -> HttpResponse:
@@ -144,5 +172,36 @@ def detection_settings(request: OrgRequest, org_id: str) -> HttpResponse:
             return render_secret(request, "detection/webhook_secret.html", context, push_url=page)
         messages.success(request, "Detection settings saved.")
         return redirect("detection:settings", org_id=org_id)
-    context = {"form": form, "settings_tab": "detection", "current": current}
+    context = {"form": form, "settings_tab": "detection", "current": current, **_webhook_log(request)}
     return render_page(request, "detection/settings.html", context, status=422 if form.errors else 200)
+
+
+DELIVERIES_SHOWN = 20
+
+
+def _webhook_log(request: OrgRequest) -> dict:
+    deliveries = request.tenant.scope(WebhookDelivery).order_by("-created_at", "-id")
+    return {"deliveries": list(deliveries[:DELIVERIES_SHOWN])}
+
+
+@require_POST
+def webhook_test(request: OrgRequest, org_id: str) -> HttpResponse:
+    """Send a test notification now and show how the receiver answered, in the delivery log."""
+    tenant = request.tenant
+    try:
+        delivery = webhooks.send_test(org=tenant.org, actor=Actor.member(request.user), request=request)
+    except LookupError as error:
+        result, ok = str(error), False
+    else:
+        ok = delivery.status == DeliveryStatus.DELIVERED
+        result = (
+            f"Delivered: {delivery.url} answered {delivery.response_status} in {delivery.duration_ms} ms."
+            if ok
+            else f"Not delivered: {delivery.error}"
+        )
+    if request.htmx:
+        context = {**_webhook_log(request), "current": anomalies.settings_of(tenant.org)}
+        context |= {"test_result": result, "test_ok": ok}
+        return render(request, "detection/webhook_log.html", context)  # the receiver failed, not this request
+    (messages.success if ok else messages.error)(request, result)
+    return redirect("detection:settings", org_id=org_id)

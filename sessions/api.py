@@ -4,6 +4,7 @@ by the Sessions page's own selector, so page and API answer the same question th
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 
 from ninja import Field, Query, Router, Schema
 
@@ -45,6 +46,7 @@ def list_sessions(
     since: str = Query("", description="Connected at or after (ISO 8601; UTC unless an offset is given)"),
     until: str = Query("", description="Connected before"),
     active: bool | None = Query(None, description="true: connected now; false: ended"),
+    sort: str = Query("connected", description="connected (newest first), user or client; -name reverses"),
     after: str = "",
     limit: int = 100,
 ):
@@ -54,5 +56,6 @@ def list_sessions(
     qs = scoped(request, MqttSession)
     if active is not None:
         qs = qs.filter(disconnected_at__isnull=active)
-    rows, next_cursor = keyset_list(qs, filter_sessions, page_before, params, after, limit)
+    page = partial(page_before, sort=sort)
+    rows, next_cursor = keyset_list(qs, filter_sessions, page, params, after, limit)
     return {"sessions": rows, "next": next_cursor}

@@ -18,6 +18,9 @@ class Transport(models.TextChoices):
     WSS = "wss", "WebSocket over TLS"
 
 
+PROTOCOLS = {"3": "MQTT 3.1", "4": "MQTT 3.1.1", "5": "MQTT 5.0"}
+
+
 class MqttSession(models.Model):
     """One MQTT connection, as the broker reported it (DESIGN §3).
 
@@ -35,6 +38,12 @@ class MqttSession(models.Model):
     peer_port = models.PositiveIntegerField(null=True, blank=True)
     transport = models.CharField(max_length=8, choices=Transport.choices, blank=True)
     proto_ver = models.CharField(max_length=8, blank=True)
+    # What the client asked for in its CONNECT (null: the broker did not say).
+    keepalive = models.PositiveIntegerField(null=True, blank=True, help_text="Seconds; 0 is none.")
+    clean_start = models.BooleanField(null=True, blank=True)
+    expiry_interval = models.PositiveBigIntegerField(
+        null=True, blank=True, help_text="MQTT 5 session expiry, seconds."
+    )
     connected_at_ms = models.BigIntegerField()
     connected_at = models.DateTimeField(db_index=True)
     disconnected_at = models.DateTimeField(null=True, blank=True)
@@ -56,6 +65,31 @@ class MqttSession(models.Model):
 
     def __str__(self) -> str:
         return f"{self.username} {self.client_id} @ {self.connected_at:%Y-%m-%d %H:%M:%S}"
+
+    @property
+    def protocol(self) -> str:
+        """The MQTT version in words ('MQTT 3.1.1'), from the CONNECT's protocol level."""
+        return PROTOCOLS.get(self.proto_ver, self.proto_ver and f"level {self.proto_ver}")
+
+
+class Subscription(models.Model):
+    """A topic filter a connection subscribed to, as the broker granted it (its
+    ``session.subscribed`` and ``session.unsubscribed`` events). Kept after the connection
+    ends: what a client listened to is part of its history."""
+
+    session = models.ForeignKey(MqttSession, on_delete=models.CASCADE, related_name="subscriptions")
+    topic = models.CharField(max_length=1024)
+    qos = models.PositiveSmallIntegerField(default=0)
+    subscribed_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "sessions_subscription"
+        constraints = [
+            models.UniqueConstraint(fields=["session", "topic"], name="session_subscription_topic"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.topic} (QoS {self.qos})"
 
 
 class LiveConnections(models.Model):

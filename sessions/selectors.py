@@ -38,12 +38,27 @@ def filter_sessions(qs: QuerySet[MqttSession], params) -> QuerySet[MqttSession]:
     return qs
 
 
+# The Sessions list's sortable columns.
+SESSION_ORDERS = {
+    "connected": keyset.Order("connected_at", descending=True),
+    "user": keyset.Order("username"),
+    "client": keyset.Order("client_id"),
+}
+STALE_PAGE = "That page link is not valid any more; start from the newest sessions."
+
+
 def page_before(
-    qs: QuerySet[MqttSession], cursor: str | None, size: int = PAGE_SIZE
+    qs: QuerySet[MqttSession], cursor: str | None, size: int = PAGE_SIZE, sort: str | None = None
 ) -> tuple[list[MqttSession], str | None]:
-    """Newest first, ``size`` at a time, by a keyset cursor (no OFFSET). Raises BadFilter
-    for a cursor that is not one of ours, as the audit log's pages do."""
+    """Newest first (or by the column ``sort`` names), ``size`` at a time, by a keyset
+    cursor (no OFFSET). Raises BadFilter for a sort or cursor that is not one of ours."""
     try:
-        return keyset.page(qs, "connected_at", cursor, size)
+        order = keyset.order_of(SESSION_ORDERS, sort, "connected")
+    except ValueError as error:
+        raise BadFilter(str(error)) from None
+    try:
+        if order == SESSION_ORDERS["connected"]:
+            return keyset.page(qs, "connected_at", cursor, size)
+        return keyset.page_ordered(qs, order, cursor, size)
     except keyset.BadCursor:
-        raise BadFilter("That page link is not valid any more; start from the newest sessions.") from None
+        raise BadFilter(STALE_PAGE) from None

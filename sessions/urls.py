@@ -11,4 +11,5 @@ app_name = "sessions"
 urlpatterns = [
     path("", views.sessions, name="list"),
     path("disconnect/", views.session_disconnect, name="disconnect"),
+    path("<int:session_id>/", views.session_detail, name="detail"),
 ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -15,26 +17,23 @@ from core.http import OrgRequest
 from core.pages import back_within_org, filtered_page, render_page
 
 from .models import MqttSession, Transport
-from .selectors import filter_sessions, page_before
+from .selectors import SESSION_ORDERS, filter_sessions, page_before
 from .services import session_disconnect as disconnect
 
 
 def sessions(request: OrgRequest, org_id: str) -> HttpResponse:
     """Who connected, from where, over what, for how long; ?live=1 refreshes itself."""
     tenant = request.tenant
-    listed = filtered_page(
-        request,
-        tenant.scope(MqttSession),
-        filter_sessions,
-        page_before,
-        "before",
-    )
+    page = partial(page_before, sort=request.GET.get("sort"))
+    listed = filtered_page(request, tenant.scope(MqttSession), filter_sessions, page, "before")
     error = listed["filter_error"]
     span = request.GET.get("span") if request.GET.get("span") in charts.RANGES else "24h"
     failures = tenant.scope(AuditEvent).filter(action=Action.AUTH_FAILURE)
     context = {
         **listed,
         "transports": Transport.choices,
+        "orders": SESSION_ORDERS,
+        "default_sort": "connected",
         "span": span,
         "span_query": _without(request, "span", "before"),
         "connections_chart": charts.bar_chart("Connections", tenant.scope(MqttSession), "connected_at", span),
@@ -46,6 +45,22 @@ def sessions(request: OrgRequest, org_id: str) -> HttpResponse:
         context["refreshing"] = True
         return render(request, "sessions/list.html#rows", context, status=400 if error else 200)
     return render_page(request, "sessions/list.html", context, status=400 if error else 200)
+
+
+def session_detail(request: OrgRequest, org_id: str, session_id: int) -> HttpResponse:
+    """One connection as the broker reported it: what the client asked for in its CONNECT,
+    what it subscribed to, and Disconnect while it is live."""
+    tenant = request.tenant
+    session = tenant.get(tenant.scope(MqttSession).select_related("user"), pk=session_id)
+    context = {
+        "session": session,
+        "subscriptions": list(session.subscriptions.order_by("topic")),
+        "other_live": tenant.scope(MqttSession)
+        .filter(client_id=session.client_id, disconnected_at__isnull=True)
+        .exclude(pk=session.pk)
+        .order_by("-connected_at")[:5],
+    }
+    return render_page(request, "sessions/detail.html", context)
 
 
 @require_POST

@@ -53,12 +53,17 @@ def _alert(world) -> dict:
     return {"alert_id": world.alert.pk}
 
 
+def _session(world) -> dict:
+    return {"session_id": world.session.pk}
+
+
 def _audit_event(world) -> dict:
     return {"seq": world.audit_event.seq}
 
 
 ORG_URL_CASES: dict[str, Kwargs] = {
     "detection:overview": _none,
+    "search": _none,
     "detection:ca": _none,
     "orgs:settings": _none,
     "orgs:members": _none,
@@ -72,15 +77,18 @@ ORG_URL_CASES: dict[str, Kwargs] = {
     "audit:export_jsonl": _none,
     "users:list": _none,
     "users:create": _none,
+    "users:bulk": _none,
     "users:detail": _mqtt_user,
     "users:rotate": _mqtt_user,
     "users:update": _mqtt_user,
     "users:delete": _mqtt_user,
     "tokens:list": _none,
     "tokens:mint": _none,
+    "tokens:bulk_revoke": _none,
     "tokens:revoke": _token,
     "acls:index": _none,
     "acls:simulator": _none,
+    "acls:bulk_assign": _none,
     "acls:rule_set_create": _none,
     "acls:rule_set": _rule_set,
     "acls:rule_set_edit": _rule_set,
@@ -94,13 +102,16 @@ ORG_URL_CASES: dict[str, Kwargs] = {
     "acls:user_rollback": _user_revision,
     "sessions:list": _none,
     "sessions:disconnect": _none,
+    "sessions:detail": _session,
     "alerts:list": _none,
     "alerts:detail": _alert,
     "alerts:acknowledge": _alert,
     "alerts:resolve": _alert,
+    "alerts:respond": _alert,
     "audit:detail": _audit_event,
     "audit:verify": _none,
     "detection:settings": _none,
+    "detection:webhook_test": _none,
 }
 
 # URLs whose object identifier is per org (an audit event's place in its org's chain): org

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 
 from django.conf import settings
 from ninja import Field, Query, Router, Schema, Status
@@ -158,12 +159,14 @@ def list_users(
     request: OrgRequest,
     q: str = Query("", description="Part of the name or description, as the users page's search"),
     status: str = Query("", description="enabled, disabled or never_seen"),
+    sort: str = Query("name", description="name, last_seen, created or secret_age; -name for the reverse"),
     after: str = Query("", description="The next of the previous page"),
     limit: int = 100,
 ):
     check_page_request(request, limit)
     params = {"q": q, "status": status}
-    rows, next_name = keyset_list(scoped(request, MqttUser), filter_users, page_users, params, after, limit)
+    page = partial(page_users, sort=sort)
+    rows, next_name = keyset_list(scoped(request, MqttUser), filter_users, page, params, after, limit)
     return {"users": [_user_out(user) for user in rows], "next": next_name}
 
 

@@ -4,7 +4,8 @@ answers 400, the API answers 422 with the same words)."""
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, Value
+from django.db.models.functions import Coalesce
 
 from core import keyset
 from core.filters import BadFilter
@@ -33,9 +34,29 @@ def filter_users(qs: QuerySet[MqttUser], params) -> QuerySet[MqttUser]:
     return qs
 
 
-def page_users(qs: QuerySet[MqttUser], after: str | None, size: int = PAGE_SIZE):
-    """By name, ``size`` at a time after the name ``after``."""
-    return keyset.page_by_name(qs, "name", after, size)
+# The users list's sortable columns; "never seen" sorts as the oldest.
+USER_ORDERS = {
+    "name": keyset.Order("name"),
+    "last_seen": keyset.Order("seen", descending=True),
+    "created": keyset.Order("created_at", descending=True),
+    "secret_age": keyset.Order("secret_created_at"),  # the oldest secret first
+}
+
+
+def page_users(qs: QuerySet[MqttUser], after: str | None, size: int = PAGE_SIZE, sort: str | None = None):
+    """``size`` at a time: by name after the name ``after`` (the API's order), or by the
+    column ``sort`` names with a keyset cursor."""
+    try:
+        order = keyset.order_of(USER_ORDERS, sort, "name")
+    except ValueError as error:
+        raise BadFilter(str(error)) from None
+    if order == USER_ORDERS["name"]:
+        return keyset.page_by_name(qs, "name", after, size)
+    qs = qs.annotate(seen=Coalesce("last_seen_at", Value(keyset.EPOCH)))
+    try:
+        return keyset.page_ordered(qs, order, after, size, pk_type=str)
+    except keyset.BadCursor:
+        raise BadFilter(STALE_PAGE) from None
 
 
 def filter_tokens(qs: QuerySet[TempToken], params) -> QuerySet[TempToken]:

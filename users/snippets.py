@@ -50,9 +50,12 @@ def connection_snippets(user: MqttUser, secret: str) -> list[dict]:
                 f"{tls_set}\n"
                 f'client.connect("{host}", {port})\n'
                 "client.loop_start()  # the network loop: without it nothing is sent\n"
-                f'client.publish("{topic}", "hello", qos=1).wait_for_publish(timeout=10)\n'
+                f'message = client.publish("{topic}", "hello", qos=1)\n'
+                "message.wait_for_publish(timeout=10)\n"
                 "client.disconnect()\n"
-                "client.loop_stop()"
+                "client.loop_stop()\n"
+                "if not message.is_published():\n"
+                '    raise SystemExit("Not published: check the address, the credentials and the ACL.")'
             ),
         },
         {

@@ -140,3 +140,13 @@ def sweep_expired_tokens(limit: int = SWEEP_BATCH) -> int:
         expired_at__isnull=True, revoked_at__isnull=True, expires_at__lte=timezone.now()
     ).values_list("pk", flat=True)[:limit]
     return sum(token_expire(token_id) for token_id in list(due))
+
+
+@transaction.atomic
+def tokens_revoke(*, tokens, actor: Actor, request=None) -> int:
+    """Revoke the active ones among ``tokens`` (each audited, its sessions dropped); returns
+    how many were revoked. Expired and revoked ones are left as they are."""
+    active = list(tokens.with_status(TokenStatus.ACTIVE).select_for_update().order_by("pk"))
+    for token in active:
+        token_revoke(token=token, actor=actor, request=request)
+    return len(active)

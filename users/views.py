@@ -3,6 +3,8 @@ query goes through ``request.tenant``; every change through a service."""
 
 from __future__ import annotations
 
+from functools import partial
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Q
@@ -23,17 +25,21 @@ from sessions.selectors import page_before
 from . import services, tokens
 from .forms import DescriptionForm, RotateForm, TokenFilterForm, TokenMintForm, UserCreateForm, UserFilterForm
 from .models import MqttUser, TempToken
-from .selectors import filter_tokens, filter_users, page_tokens, page_users
+from .selectors import USER_ORDERS, filter_tokens, filter_users, page_tokens, page_users
 from .snippets import connection_snippets
 
 USER_TABS = ("overview", "sessions", "audit")  # the ACL tab is the acls app's page
+LIVE_SHOWN = 10  # live connections listed on a user's overview; the rest are a link away
 
 
 def user_list(request: OrgRequest, org_id: str) -> HttpResponse:
     tenant = request.tenant
-    listed = filtered_page(request, tenant.scope(MqttUser), filter_users, page_users, "after")
+    page = partial(page_users, sort=request.GET.get("sort"))
+    listed = filtered_page(request, tenant.scope(MqttUser), filter_users, page, "after")
     context = {
         **listed,
+        "orders": USER_ORDERS,
+        "default_sort": "name",
         "filter_form": UserFilterForm(request.GET),
         "total": tenant.scope(MqttUser).count(),
     }
@@ -92,6 +98,10 @@ def user_detail(request: OrgRequest, org_id: str, name: str) -> HttpResponse:
         "description_form": DescriptionForm(initial={"description": user.description}),
         "active_tokens": tenant.scope(TempToken).filter(user=user).with_status("active").count(),
     }
+    if tab == "overview":
+        live = tenant.scope(MqttSession).filter(user=user, disconnected_at__isnull=True)
+        context["live_count"] = live.count()
+        context["live_sessions"] = list(live.order_by("-connected_at")[:LIVE_SHOWN])
     if tab == "sessions":
         try:
             rows, next_cursor = page_before(

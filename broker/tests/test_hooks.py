@@ -13,7 +13,7 @@ from acls.services import rule_set_create, rule_set_save, user_acl_save
 from audit.models import AuditEvent
 from audit.services import Actor
 from broker import events
-from sessions.models import LiveConnections, MqttSession, Revocation
+from sessions.models import LiveConnections, MqttSession, Revocation, Subscription
 from users.models import MqttUser, TempToken
 from users.services import user_create, user_rotate_secret, user_update
 from users.tokens import token_mint, token_revoke
@@ -300,6 +300,72 @@ def test_a_bad_event_rejects_the_whole_batch(hook, agent):
     )
     assert response.status_code == 422 and "Event 1 (client.connected)" in response.json()["detail"]
     assert not MqttSession.objects.exists()
+
+
+def test_a_connection_keeps_what_its_connect_asked_for_and_what_it_subscribed_to(hook, agent):
+    user, _ = agent
+    connected = _connected(user, proto_ver="5", keepalive=30, clean_start=False, expiry_interval=3600)
+    on = {**connected, "event": "session.subscribed"}
+    hook(
+        "events",
+        [
+            connected,
+            {**on, "topic": "devices/c-1/inbox", "qos": 1, "timestamp": connected["timestamp"] + 1},
+            {**on, "topic": "agents/x", "qos": 0},
+            {**on, "event": "session.unsubscribed", "topic": "agents/x"},
+            {**on, "topic": "devices/c-1/inbox", "qos": 2},  # a re-subscribe changes its QoS
+        ],
+    )
+    session = MqttSession.objects.get()
+    assert (session.protocol, session.keepalive, session.clean_start, session.expiry_interval) == (
+        "MQTT 5.0",
+        30,
+        False,
+        3600,
+    )
+    assert list(session.subscriptions.values_list("topic", "qos")) == [("devices/c-1/inbox", 2)]
+    # EMQX's events name the connection by node and client id only: the open one gets them.
+    emqx = {k: v for k, v in on.items() if k != "connected_at"}
+    hook("events", [{**emqx, "topic": "agents/y", "qos": 1}, {**emqx, "topic": "x", "clientid": "gone"}])
+    assert sorted(session.subscriptions.values_list("topic", flat=True)) == ["agents/y", "devices/c-1/inbox"]
+    hook("events", [{**on, "topic": "agents/y", "qos": 1}])  # a repeat changes nothing
+    assert Subscription.objects.count() == 2
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"keepalive": -1},
+        {"keepalive": "30"},
+        {"keepalive": 70000},
+        {"clean_start": "yes"},
+        {"expiry_interval": 2**32},
+    ],
+)
+def test_connect_options_out_of_range_reject_the_batch_with_their_name(hook, agent, bad):
+    user, _ = agent
+    response = hook("events", [_connected(user, **bad)])
+    assert response.status_code == 422 and next(iter(bad)) in response.json()["detail"]
+    assert not MqttSession.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        ({"topic": ""}, "topic are required"),
+        ({"topic": "a\x07b"}, "control character"),
+        ({"topic": "a" * 1025}, "1024"),
+        ({"qos": 3}, "qos must be"),
+        ({"qos": True}, "qos must be"),
+    ],
+)
+def test_a_subscription_event_that_cannot_be_kept_is_refused(hook, agent, change, words):
+    user, _ = agent
+    connected = _connected(user)
+    subscribed = {**connected, "event": "session.subscribed", "topic": "a/b", "qos": 0, **change}
+    response = hook("events", [connected, subscribed])
+    assert response.status_code == 422 and words in response.json()["detail"]
+    assert not MqttSession.objects.exists() and not Subscription.objects.exists()
 
 
 def test_refused_connects_and_acl_denials_are_audited(hook, agent):

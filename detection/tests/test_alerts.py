@@ -16,7 +16,7 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from audit.services import Actor, record_event
 from detection import checklist, webhooks
-from detection.models import Alert, ScanSettings
+from detection.models import Alert, ScanSettings, WebhookDelivery
 from detection.tasks import deliver_webhook
 from detection.tests.tuning import default_form, tune
 from orgs.models import Organization
@@ -171,6 +171,63 @@ def test_webhook_is_signed_and_retried(org_a, receiver, settings):
     with pytest.raises(webhooks.DeliveryFailed, match="answered 500"):
         handler.statuses = [500]
         webhooks.deliver(org_a.org.id, body)
+
+
+def test_the_delivery_log_follows_each_attempt_and_its_retries(
+    org_a, receiver, settings, client_for, django_capture_on_commit_callbacks
+):
+    server, handler = receiver
+    ScanSettings.objects.update_or_create(
+        org=org_a.org, defaults={"webhook_url": f"http://user:pw@127.0.0.1:{server.server_port}/h?k=s"}
+    )
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    handler.statuses = [503]  # one failure, then 204
+    with django_capture_on_commit_callbacks(execute=True):
+        webhooks.announce(org_a.alert, "alert.opened")
+    delivery = WebhookDelivery.objects.get()
+    assert (delivery.status, delivery.attempts, delivery.response_status) == ("delivered", 2, 204)
+    assert "pw" not in delivery.url and "k=s" not in delivery.url  # kept redacted
+    handler.statuses = [500] * 9
+    with django_capture_on_commit_callbacks(execute=True):
+        webhooks.announce(org_a.alert, "alert.opened")  # eager: the retries run at once
+    failed = WebhookDelivery.objects.order_by("-id").first()
+    assert (failed.status, failed.attempts, failed.response_status) == ("failed", 9, 500)
+    page = client_for(org_a.auditor).get(reverse("detection:settings", kwargs={"org_id": org_a.org.id}))
+    text = page.content.decode()
+    assert "Webhook deliveries" in text and "HTTP 500" in text and "Delivered" in text
+    assert "Send a test alert" not in text  # auditors read the log, they do not send
+
+
+def test_send_a_test_alert_shows_the_receivers_answer(org_a, receiver, client_for):
+    server, handler = receiver
+    url = reverse("detection:webhook_test", kwargs={"org_id": org_a.org.id})
+    client = client_for(org_a.admin)
+    none = client.post(url, HTTP_HX_REQUEST="true")
+    assert "Set a webhook URL" in none.content.decode() and not WebhookDelivery.objects.exists()
+    ScanSettings.objects.update_or_create(
+        org=org_a.org,
+        defaults={"webhook_url": f"http://127.0.0.1:{server.server_port}/", "webhook_salt": "s"},
+    )
+    ok = client.post(url, HTTP_HX_REQUEST="true").content.decode()
+    assert "Delivered: http://127.0.0.1" in ok and "answered 204" in ok
+    assert json.loads(handler.received[-1][1])["type"] == "test"
+    handler.statuses = [500]
+    failed = client.post(url, HTTP_HX_REQUEST="true").content.decode()
+    assert "Not delivered" in failed and "answered 500" in failed
+    assert list(WebhookDelivery.objects.values_list("status", "attempts")) == [
+        ("delivered", 1),
+        ("failed", 1),
+    ]
+    assert AuditEvent.objects.filter(action="detection.webhook_tested").count() == 2
+    assert client_for(org_a.auditor).post(url).status_code == 403
+
+
+def test_a_test_alert_to_a_private_address_is_refused_and_logged(org_a, client_for):
+    """An admin must not use the test button to probe the dashboard's own network."""
+    ScanSettings.objects.update_or_create(org=org_a.org, defaults={"webhook_url": "http://10.0.0.1:6379/"})
+    url = reverse("detection:webhook_test", kwargs={"org_id": org_a.org.id})
+    page = client_for(org_a.admin).post(url, HTTP_HX_REQUEST="true").content.decode()
+    assert "Not delivered" in page and WebhookDelivery.objects.get().status == "refused"
 
 
 def test_a_new_alert_is_announced_after_the_scan_commits(

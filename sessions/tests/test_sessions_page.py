@@ -161,3 +161,38 @@ def test_the_live_views_refresh_brings_the_connected_count_with_the_rows(org_a, 
     assert '<strong id="live-count" data-testid="live-count" hx-swap-oob="true">2</strong>' in fragment
     page = client_for(org_a.admin).get(_url(org_a)).content.decode()
     assert page.count('<strong id="live-count"') == 1  # the whole page has it once, in the heading
+
+
+def test_the_client_page_shows_what_the_broker_knows_and_disconnect_only_while_live(org_a, client_for):
+    session = org_a.session  # MQTT 5, keepalive 30 s, clean start, one subscription
+    url = reverse("sessions:detail", kwargs={"org_id": org_a.org.id, "session_id": session.pk})
+    page = client_for(org_a.admin).get(url).content.decode()
+    for shown in ("MQTT 5.0", "30 seconds", "yes: a new session", "when it disconnects", "192.0.2.7:50000"):
+        assert shown in page
+    assert f"{org_a.org.id}/in/#" in page and "connected now" in page and ">Disconnect<" in page
+    assert ">Disconnect<" not in client_for(org_a.auditor).get(url).content.decode()  # auditors read
+    session.disconnected_at, session.disconnect_reason = timezone.now(), "normal"
+    session.save()
+    page = client_for(org_a.admin).get(url).content.decode()
+    assert "Subscriptions at disconnect" in page and "(normal)" in page and ">Disconnect<" not in page
+
+
+def test_the_lists_link_each_connection_to_its_client_page(org_a, client_for):
+    session = org_a.session
+    link = reverse("sessions:detail", kwargs={"org_id": org_a.org.id, "session_id": session.pk})
+    client = client_for(org_a.admin)
+    assert link in client.get(_url(org_a)).content.decode()
+    user_page = reverse("users:detail", kwargs={"org_id": org_a.org.id, "name": org_a.mqtt_user.name})
+    overview = client.get(user_page).content.decode()
+    assert link in overview and "Connected now" in overview and ">Disconnect<" in overview
+    assert link in client.get(user_page + "?tab=sessions").content.decode()
+
+
+def test_disconnect_from_the_user_page_returns_to_it(org_a, client_for):
+    session = org_a.session
+    user_page = reverse("users:detail", kwargs={"org_id": org_a.org.id, "name": org_a.mqtt_user.name})
+    response = client_for(org_a.admin).post(
+        _url(org_a, "sessions:disconnect"), {"client_id": session.client_id, "next": user_page}
+    )
+    assert response.status_code == 302 and response["Location"] == user_page
+    assert Revocation.objects.filter(org=org_a.org, client_id=session.client_id).count() == 1

@@ -13,15 +13,55 @@ document.addEventListener("click", (event) => {
   });
 });
 
-// Confirmations: <form data-confirm="Revoke this key?">. The text is an HTML attribute, read
-// as text: never evaluated. Runs in the capture phase, before htmx sees the submit.
+// Confirmations: <form data-confirm="Revoke this key?">, or on the button that submits it
+// (a bulk bar has several). The text is an HTML attribute, read as text: never evaluated;
+// "{n}" in a bulk form's is the number of rows checked. Runs in the capture phase, before htmx.
 document.addEventListener("submit", (event) => {
-  const form = event.target.closest("form[data-confirm]");
-  if (form && !window.confirm(form.dataset.confirm)) {
+  const form = event.target.closest("form");
+  let text = event.submitter?.dataset.confirm || form?.dataset.confirm;
+  if (text && form.hasAttribute("data-bulk-form")) text = text.replaceAll("{n}", String(checkedOf(form).length));
+  if (text && !window.confirm(text)) {
     event.preventDefault();
     event.stopImmediatePropagation();
   }
 }, true);
+
+// Bulk selection: row checkboxes belong to a form by its id (form="bulk-users"), a header
+// checkbox data-select-all="bulk-users" checks the page's rows, and the bar says how many
+// are checked ([data-selected-count]) and enables its buttons only then.
+function checkedOf(form) {
+  return form?.id ? [...document.querySelectorAll(`input[type=checkbox][form="${CSS.escape(form.id)}"]:checked`)] : [];
+}
+
+function refreshBulk(formId) {
+  const form = document.getElementById(formId);
+  if (!form) return;
+  const rows = document.querySelectorAll(`input[type=checkbox][form="${CSS.escape(formId)}"]`);
+  const count = checkedOf(form).length;
+  form.querySelectorAll("[data-selected-count]").forEach((el) => { el.textContent = String(count); });
+  form.querySelectorAll("button[data-bulk]").forEach((button) => { button.disabled = count === 0; });
+  const all = document.querySelector(`[data-select-all="${CSS.escape(formId)}"]`);
+  if (all) {
+    all.checked = rows.length > 0 && count === rows.length;
+    all.indeterminate = count > 0 && count < rows.length;
+  }
+}
+
+document.addEventListener("change", (event) => {
+  const all = event.target.closest("[data-select-all]");
+  if (all) {
+    document.querySelectorAll(`input[type=checkbox][form="${CSS.escape(all.dataset.selectAll)}"]`)
+      .forEach((box) => { box.checked = all.checked; });
+    refreshBulk(all.dataset.selectAll);
+  } else if (event.target.matches?.("input[type=checkbox][form]")) {
+    refreshBulk(event.target.getAttribute("form"));
+  }
+});
+function refreshAllBulk() {
+  document.querySelectorAll("form[data-bulk-form]").forEach((form) => refreshBulk(form.id));
+}
+document.addEventListener("DOMContentLoaded", refreshAllBulk);
+document.addEventListener("htmx:afterSettle", refreshAllBulk);
 
 // One error path for every htmx request. A response htmx does not swap (401, 403, 404,
 // 5xx) or no response at all is shown where the request came from, above its form or
@@ -99,4 +139,17 @@ document.addEventListener("keydown", (event) => {
   const button = form.querySelector(`button[name=op][value="${CSS.escape(op)}"]`);
   event.preventDefault();
   button?.click();
+});
+
+// "/" focuses the sidebar's search box, unless the user is typing somewhere.
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey) return;
+  if (event.target.closest("input, textarea, select, [contenteditable]")) return;
+  const box = document.querySelector("[data-search]");
+  if (!box) return;
+  event.preventDefault();
+  if (box.closest(".offcanvas-lg") && !box.checkVisibility()) {
+    window.bootstrap?.Offcanvas.getOrCreateInstance(box.closest(".offcanvas-lg")).show();
+  }
+  box.focus();
 });

@@ -66,6 +66,17 @@ def artifacts() -> Path:
     return ARTIFACTS
 
 
+@pytest.fixture
+def admin_page(page, org_a):
+    """``page`` signed in as org A's admin."""
+    from conftest import PASSWORD
+
+    org_a.admin.set_password(PASSWORD)
+    org_a.admin.save()
+    sign_in(page, org_a.admin.email, PASSWORD)
+    return page
+
+
 def sign_in(page, email: str, password: str) -> None:
     page.goto("/accounts/login/")
     page.get_by_label("Email").fill(email)

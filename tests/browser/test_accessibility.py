@@ -5,6 +5,7 @@ checked by construction; each is filled with one object of every kind first."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -44,7 +45,15 @@ WIDER_THAN_SCREEN = """() => {
 
 def org_pages(world, client: Client) -> list[str]:
     """Every org URL of the harness that answers a GET with a whole page."""
-    for attribute in ("mqtt_user_with_acl", "token", "api_key", "rule_set", "alert", "audit_event"):
+    for attribute in (
+        "mqtt_user_with_acl",
+        "token",
+        "api_key",
+        "rule_set",
+        "alert",
+        "audit_event",
+        "session",
+    ):
         getattr(world, attribute)  # one of each, so tables and details have rows
     pages = []
     for name, kwargs in sorted(ORG_URL_CASES.items()):
@@ -60,7 +69,9 @@ def _slug(url: str, world) -> str:
     url = (
         url.replace(f"/o/{world.org.id}", "").replace(world.alert.pk, "alert").replace(world.org.id[4:], "a")
     )
-    return url.strip("/").replace("/", "-") or "overview"
+    path, _, query = url.partition("?")
+    slug = path.strip("/").replace("/", "-") or "overview"
+    return f"{slug}-{re.sub(r'[^a-z0-9]+', '-', query.lower())[:24]}" if query else slug
 
 
 def _violations(page, url: str, shot: Path) -> list[str]:
@@ -73,27 +84,83 @@ def _violations(page, url: str, shot: Path) -> list[str]:
     return found
 
 
+def error_states(world) -> list[str]:
+    """Pages as they look when something is wrong: a refused filter, a stale page link, a
+    missing object, an empty search and a refused one, a filled ACL editor with warnings."""
+    org = f"/o/{world.org.id}"
+    from acls.services import user_acl_save
+    from audit.services import Actor
+
+    user = world.mqtt_user_with_acl
+    rules = [
+        {"permission": "allow", "action": "all", "topic": "#"},  # lint: far too wide
+        {"permission": "allow", "action": "publish", "topic": "/abs/path"},
+        {"permission": "deny", "action": "subscribe", "topic": "%u/secret/+"},
+    ]
+    user_acl_save(
+        user=user,
+        rules=rules,
+        rule_sets=[world.rule_set.name],
+        revision=user.acl_revision,
+        actor=Actor.system(),
+    )
+    return [
+        f"{org}/users/?status=bogus",
+        f"{org}/sessions/?since=2026-01-02T00:00&until=2026-01-01T00:00",
+        f"{org}/sessions/?sort=password",
+        f"{org}/audit/?before=not-a-cursor",
+        f"{org}/alerts/?status=nope",
+        f"{org}/users/no-such-user/",
+        f"{org}/search/?q=nothing-matches-this",
+        f"{org}/search/?q=" + "x" * 201,
+        f"{org}/acls/users/{user.name}/",
+    ]
+
+
+def _check(browser, live_server, client: Client, urls: list[str], world, artifacts, prefix: str) -> dict:
+    report = {}
+    for size, (width, height) in SIZES.items():
+        context = browser.new_context(
+            base_url=live_server.url, viewport={"width": width, "height": height}, bypass_csp=True
+        )
+        if client is not None:
+            cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
+            context.add_cookies(
+                [{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}]
+            )
+        page = context.new_page()
+        for url in urls:
+            shot = artifacts / "pages" / f"{prefix}{size}-{_slug(url, world)}.png"
+            if found := _violations(page, url, shot):
+                report[f"{prefix}{size} {url}"] = found
+        context.close()
+    return report
+
+
+def _fail_on(report: dict) -> None:
+    assert not report, "\n".join(f"{where}:\n  " + "\n  ".join(found) for where, found in report.items())
+
+
 def test_every_page_has_no_axe_violation_at_desktop_and_phone_width(browser, live_server, org_a, artifacts):
     """Screenshots of every page at both sizes land in test-artifacts/pages/."""
     client = Client()
     client.force_login(org_a.admin)
     pages = org_pages(org_a, client)
     assert len(pages) >= 15, pages  # the harness's pages, not a handful
-    report = {}
-    for size, (width, height) in SIZES.items():
-        for signed_in, urls in ((False, PUBLIC_PAGES), (True, pages)):
-            context = browser.new_context(
-                base_url=live_server.url, viewport={"width": width, "height": height}, bypass_csp=True
-            )
-            if signed_in:
-                cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
-                context.add_cookies(
-                    [{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}]
-                )
-            page = context.new_page()
-            for url in urls:
-                shot = artifacts / "pages" / f"{size}-{_slug(url, org_a)}.png"
-                if found := _violations(page, url, shot):
-                    report[f"{size} {url}"] = found
-            context.close()
-    assert not report, "\n".join(f"{where}:\n  " + "\n  ".join(found) for where, found in report.items())
+    report = _check(browser, live_server, None, PUBLIC_PAGES, org_a, artifacts, "")
+    report |= _check(browser, live_server, client, pages, org_a, artifacts, "")
+    _fail_on(report)
+
+
+def test_error_states_and_the_auditors_view_have_no_axe_violation(browser, live_server, org_a, artifacts):
+    """What an admin sees when a filter or link is refused, and every page as an auditor
+    (read only: no forms, other empty states) sees it: screenshots in test-artifacts/pages/."""
+    admin = Client()
+    admin.force_login(org_a.admin)
+    states = error_states(org_a)
+    assert all(admin.get(url).status_code in (200, 400, 404) for url in states)
+    report = _check(browser, live_server, admin, states, org_a, artifacts, "state-")
+    auditor = Client()
+    auditor.force_login(org_a.auditor)
+    report |= _check(browser, live_server, auditor, org_pages(org_a, auditor), org_a, artifacts, "auditor-")
+    _fail_on(report)

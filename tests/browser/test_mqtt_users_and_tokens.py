@@ -7,20 +7,10 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from conftest import PASSWORD
 from core import credentials
-from tests.browser.conftest import sign_in
 from users.models import MqttUser, TempToken
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def admin_page(page, org_a):
-    org_a.admin.set_password(PASSWORD)
-    org_a.admin.save()
-    sign_in(page, org_a.admin.email, PASSWORD)
-    return page
 
 
 def test_create_a_user_see_the_secret_once_then_mint_and_revoke_a_token(admin_page, org_a, artifacts):

@@ -230,3 +230,38 @@ def test_an_admins_disconnect_drops_only_that_client(broker, device, org_a, clie
     wait_until(
         lambda: MqttSession.objects.filter(client_id="target", disconnect_reason="admin_disconnect").exists()
     )
+
+
+def test_the_client_page_shows_the_connect_options_and_live_subscriptions(broker, device, org_a, client_for):
+    from django.urls import reverse
+
+    user, secret = device
+    org = org_a.org.id
+    listener = Client(broker, user.username, secret, client_id="watcher", clean=False, keepalive=45)
+    try:
+        assert listener.connect()
+        assert listener.subscribe(f"{org}/x/a", qos=1) == [1]
+        assert listener.subscribe(f"{org}/x/b", qos=0) == [0]
+        assert listener.subscribe(f"{org}/y/denied") == [128]  # refused: not a subscription
+        listener.client.unsubscribe(f"{org}/x/b")
+        open_session = MqttSession.objects.filter(client_id="watcher", disconnected_at__isnull=True)
+        wait_until(
+            lambda: list(open_session.values_list("subscriptions__topic", flat=True)) == [f"{org}/x/a"]
+        )
+        session = open_session.get()
+        assert (session.protocol, session.keepalive, session.clean_start) == ("MQTT 3.1.1", 45, False)
+        url = reverse("sessions:detail", kwargs={"org_id": org, "session_id": session.pk})
+        page = client_for(org_a.admin).get(url).content.decode()
+        assert f"{org}/x/a" in page and "45 seconds" in page and broker.node in page
+    finally:
+        listener.close()
+    # A persistent session comes back with its subscriptions: the broker reports them again.
+    again = Client(broker, user.username, secret, client_id="watcher", clean=False, keepalive=45)
+    try:
+        assert again.connect() and again.session_present
+        newest = MqttSession.objects.filter(client_id="watcher").order_by("-connected_at_ms")
+        wait_until(
+            lambda: newest.count() == 2 and newest[0].subscriptions.filter(topic=f"{org}/x/a").exists()
+        )
+    finally:
+        again.close()

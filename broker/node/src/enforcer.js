@@ -120,6 +120,12 @@ export class Enforcer {
 
     broker.on('client', (client) => this.connected(client))
     broker.on('clientDisconnect', (client) => this.disconnected(client))
+    broker.on('subscribe', (subs, client) => {
+      for (const sub of subs) if (sub.qos !== 128) this.subscribed(client, sub.topic, sub.qos)
+    })
+    broker.on('unsubscribe', (topics, client) => {
+      for (const topic of topics) this.unsubscribed(client, topic)
+    })
     broker.on('keepaliveTimeout', (client) => {
       if (client.cs && !client.cs.kickReason) client.cs.kickReason = 'keepalive_timeout'
     })
@@ -136,6 +142,9 @@ export class Enforcer {
       transport: client.conn.csTransport || 'mqtt',
       peer: peerOf(client.conn),
       protoVer: String(packet.protocolVersion || ''),
+      keepalive: Number.isInteger(packet.keepalive) ? packet.keepalive : null,
+      cleanStart: packet.clean !== false,
+      expiryInterval: packet.protocolVersion === 5 ? (packet.properties?.sessionExpiryInterval ?? 0) : null,
       refusal: null,
       kickReason: ''
     }
@@ -225,7 +234,21 @@ export class Enforcer {
     if (!set) this.byUsername.set(cs.username, (set = new Set()))
     set.add(client)
     this.scheduleExpiry(client)
-    this.emit(this.event('client.connected', client))
+    const options = { keepalive: cs.keepalive, clean_start: cs.cleanStart }
+    if (cs.expiryInterval !== null) options.expiry_interval = cs.expiryInterval
+    this.emit(this.event('client.connected', client, options))
+    // A persistent session's subscriptions were restored before this event: report them now.
+    for (const [topic, sub] of Object.entries(client.subscriptions || {})) this.subscribed(client, topic, sub.qos)
+  }
+
+  // What the client listens to, as EMQX reports it (session.subscribed / unsubscribed); the
+  // ones restored with a persistent session are reported by connected() above.
+  subscribed (client, topic, qos) {
+    if (client.cs && client.cs.connectedAtMs) this.emit(this.event('session.subscribed', client, { topic, qos }))
+  }
+
+  unsubscribed (client, topic) {
+    if (client.cs && client.cs.connectedAtMs) this.emit(this.event('session.unsubscribed', client, { topic }))
   }
 
   disconnected (client) {
