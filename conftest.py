@@ -54,6 +54,20 @@ class OrgWorld:
         return existing or token_mint(org=self.org, user=self.mqtt_user, actor=Actor.system())[0]
 
     @property
+    def invitation(self):
+        """A pending invitation of this org (created on first use)."""
+        from orgs.invitations import invite
+        from orgs.models import Invitation
+
+        existing = Invitation.objects.filter(org=self.org).first()
+        return (
+            existing
+            or invite(
+                org=self.org, email=f"new-{self.org.id[4:]}@example.com", role="admin", inviter=self.owner
+            )[0]
+        )
+
+    @property
     def api_key(self):
         """An API key of this org (created on first use)."""
         from audit.services import Actor
@@ -143,10 +157,14 @@ class OrgWorld:
         return Membership.objects.get(org=self.org, user=user)
 
 
-def make_user(email: str, password: str | None = None) -> User:
-    """A dashboard account; without a password it cannot sign in (tests use force_login),
-    which spares an Argon2 hash per fixture user."""
-    return User.objects.create_user(email=email, password=password)
+def make_user(email: str, password: str | None = None, *, verified: bool = True) -> User:
+    """A dashboard account with its email verified; without a password it cannot sign in
+    (tests use force_login), which spares an Argon2 hash per fixture user."""
+    from allauth.account.models import EmailAddress
+
+    user = User.objects.create_user(email=email, password=password)
+    EmailAddress.objects.create(user=user, email=user.email, verified=verified, primary=True)
+    return user
 
 
 def make_org(name: str, prefix: str) -> OrgWorld:
@@ -157,6 +175,15 @@ def make_org(name: str, prefix: str) -> OrgWorld:
     Membership.objects.create(org=org, user=admin, role=Role.ADMIN)
     Membership.objects.create(org=org, user=auditor, role=Role.AUDITOR)
     return OrgWorld(org=org, owner=owner, admin=admin, auditor=auditor)
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """django-allauth counts sign-ups, mails and re-authentications in the cache: each test
+    starts with none counted."""
+    from django.core.cache import cache
+
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)
@@ -238,3 +265,56 @@ class ApiClient:
 
     def delete(self, path, **extra):
         return self.call("delete", path, **extra)
+
+
+class Mailbox:
+    """The mails a real SMTP server on loopback received (aiosmtpd), as the dashboard sent them."""
+
+    def __init__(self) -> None:
+        self.messages: list = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
+        import email
+        from email import policy
+
+        self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
+        return "250 OK"
+
+    def to(self, address: str, timeout: float = 10.0):
+        """The newest mail to ``address``, waiting for it to arrive."""
+        import time
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = [m for m in self.messages if address in m["To"]]
+            if found:
+                return found[-1]
+            time.sleep(0.05)
+        raise AssertionError(f"no mail to {address} within {timeout} s")
+
+    @staticmethod
+    def link(message, path_start: str) -> str:
+        import re
+
+        body = message.get_body(preferencelist=("plain",)).get_content()
+        return re.search(rf"https?://[^/\s]+({re.escape(path_start)}\S*)", body)[1]
+
+
+@pytest.fixture
+def smtp(settings):
+    """A real SMTP server on loopback; the dashboard sends through it for this test."""
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    mailbox = Mailbox()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
+    settings.EMAIL_USE_TLS = False
+    yield mailbox
+    controller.stop()

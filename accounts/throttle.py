@@ -20,7 +20,8 @@ from core.client_ip import client_ip
 
 def normal_username(request: HttpRequest | None, credentials: dict | None) -> str:
     """The account a sign-in attempt names, as every throttle counts it (AXES_USERNAME_CALLABLE)."""
-    value = (credentials or {}).get("username")
+    credentials = credentials or {}
+    value = credentials.get("email", credentials.get("username"))  # allauth's, Django's
     if value is None and request is not None:
         value = request.POST.get(settings.AXES_USERNAME_FORM_FIELD, "")
     return str(value or "").strip().casefold()

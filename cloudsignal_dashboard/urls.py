@@ -10,6 +10,7 @@ from cloudsignal_dashboard import search
 from cloudsignal_dashboard.api import api
 from core import health
 from detection.urls import alert_urlpatterns
+from orgs import invitation_views
 from orgs import views as org_views
 from orgs.tenancy import OrgIdConverter
 from users.urls import token_urlpatterns
@@ -31,7 +32,9 @@ org_patterns = [
 urlpatterns = [
     path("", org_views.home, name="home"),
     path("orgs/new/", org_views.org_create, name="org_create"),
+    path("invitations/<str:invitation_id>/<str:token>/", invitation_views.invitation, name="invitation"),
     path("accounts/", include("accounts.urls")),
+    path("accounts/", include("allauth.urls")),
     path("api/v1/", api.urls),
     path(broker_urls.MOUNT, include("broker.urls")),
     path("healthz", health.live, name="healthz"),

@@ -40,8 +40,8 @@ class OrgSettingsForm(StyledFormMixin, forms.ModelForm):
             self.fields[name].widget.attrs.update({"min": low, "max": high})
 
 
-class MemberAddForm(StyledFormMixin, forms.Form):
-    email = forms.EmailField(label="Email of an existing dashboard account")
+class InviteForm(StyledFormMixin, forms.Form):
+    email = forms.EmailField(label="Email", help_text="They get a link to accept or decline; it works once.")
     role = forms.ChoiceField(choices=Role.choices, initial=Role.ADMIN)
 
 

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, ProhibitNullCharactersValidator
 from django.db import models
+from django.utils import timezone
 
 from core.api import Scope
 
@@ -126,6 +127,9 @@ class Membership(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=16, choices=Role.choices)
     created_at = models.DateTimeField(auto_now_add=True)
+    # When the member last opened a page of the org: sign-in lands in the latest, not in
+    # the first by name (a name anyone inviting them could choose).
+    last_used_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -166,3 +170,56 @@ class ApiKey(models.Model):
     def allows(self, scope: str) -> bool:
         """``manage`` grants every scope."""
         return scope in self.scopes or Scope.MANAGE in self.scopes
+
+
+def new_invitation_id() -> str:
+    from core.credentials import new_id
+
+    return "inv_" + new_id()
+
+
+class InvitationQuerySet(models.QuerySet):
+    def pending(self, now=None) -> InvitationQuerySet:
+        """Neither accepted, declined nor withdrawn, and not expired."""
+        return self.filter(
+            accepted_at=None, declined_at=None, revoked_at=None, expires_at__gt=now or timezone.now()
+        )
+
+
+class Invitation(models.Model):
+    """An owner's invitation of an email to a role in the org: accepted by the account that
+    verified that email, through a link that works once and expires. Only the digest of the
+    link's token is kept."""
+
+    id = models.CharField(primary_key=True, max_length=24, default=new_invitation_id, editable=False)
+    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()  # lower-cased
+    role = models.CharField(max_length=16, choices=Role.choices)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    invited_by_label = models.CharField(max_length=254)
+    token_digest = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    declined_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = InvitationQuerySet.as_manager()
+
+    class Meta:
+        indexes = [models.Index(fields=["org", "email"], name="invitation_org_email_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.email} to {self.org_id} as {self.role}"
+
+    @property
+    def status(self) -> str:
+        if self.accepted_at:
+            return "accepted"
+        if self.declined_at:
+            return "declined"
+        if self.revoked_at:
+            return "withdrawn"
+        return "expired" if self.expires_at <= timezone.now() else "pending"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
@@ -87,32 +86,6 @@ def _is_last_owner(m: Membership) -> bool:
         m.role == Role.OWNER
         and not Membership.objects.filter(org=m.org, role=Role.OWNER).exclude(pk=m.pk).exists()
     )
-
-
-@transaction.atomic
-def member_add(*, org: Organization, email: str, role: str, actor: Actor, request=None) -> Membership:
-    """Give an existing dashboard account a role in ``org``."""
-    if role not in Role.values:
-        raise ValidationError({"role": f"Unknown role {role!r}: choose owner, admin or auditor."})
-    email = (email or "").strip().lower()
-    user = get_user_model().objects.filter(email__iexact=email).first()
-    if user is None:
-        raise ValidationError(
-            {"email": f"No dashboard account uses {email}. Ask them to sign up first, then add them."}
-        )
-    _lock_memberships(org)
-    if Membership.objects.filter(org=org, user=user).exists():
-        raise ValidationError({"email": f"{email} is already a member of this organization."})
-    m = Membership.objects.create(org=org, user=user, role=role)
-    record_event(
-        org,
-        Action.MEMBER_ADDED,
-        actor=actor,
-        subject=_member_subject(m),
-        request=request,
-        after={"email": user.email, "role": role},
-    )
-    return m
 
 
 @transaction.atomic

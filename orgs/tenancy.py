@@ -23,6 +23,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from .models import ORG_ID_PATTERN, WRITE_ROLES, ApiKey, Membership, Organization, Role
 
@@ -137,5 +138,18 @@ class TenancyMiddleware:
             return redirect_to_login(request.get_full_path())
         tenant = resolve_tenant(request.user, org_id)
         request.tenant = tenant  # type: ignore[attr-defined]  (the 403 page shows the org)
+        _remember_org(request, tenant.membership)
         check_role(tenant, request.method, getattr(view_func, "tenancy_write_roles", WRITE_ROLES))
         return None
+
+
+LAST_ORG = "cloudsignal_last_org"
+
+
+def _remember_org(request: HttpRequest, membership) -> None:
+    """Note the org this member works in, for the next sign-in's landing; written when it
+    changes in this session, not on every request."""
+    if request.session.get(LAST_ORG) == membership.org_id:
+        return
+    request.session[LAST_ORG] = membership.org_id
+    type(membership).objects.filter(pk=membership.pk).update(last_used_at=timezone.now())

@@ -3,9 +3,11 @@ every view here reads ``request.tenant`` and queries only through it."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db.models import F
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -15,19 +17,21 @@ from audit.services import Actor
 from core.forms import add_service_errors
 from core.pages import render_page, render_secret
 
-from . import services
+from . import invitations, services
 from .api_keys import api_key_create as create_key
 from .api_keys import api_key_revoke as revoke_key
-from .forms import ApiKeyCreateForm, MemberAddForm, MemberRoleForm, OrgCreateForm, OrgSettingsForm
-from .models import ApiKey, Membership, Organization, Role
+from .forms import ApiKeyCreateForm, InviteForm, MemberRoleForm, OrgCreateForm, OrgSettingsForm
+from .models import ApiKey, Invitation, Membership, Organization, Role
 from .selectors import members_of, memberships_of
 from .tenancy import requires_role
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    """Send a signed-in person to their first org, or to create one."""
-    first = memberships_of(request.user).first()
+    """Send a signed-in person to the org they used last (else their first), or to create one."""
+    first = (
+        memberships_of(request.user).order_by(F("last_used_at").desc(nulls_last=True), "org__name").first()
+    )
     if first is None:
         return redirect("org_create")
     return redirect("detection:overview", org_id=first.org_id)
@@ -67,30 +71,49 @@ def org_settings(request: HttpRequest, org_id: str) -> HttpResponse:
 @requires_role(Role.OWNER)
 @require_http_methods(["GET", "POST"])
 def members(request: HttpRequest, org_id: str) -> HttpResponse:
-    """List members; owners add an existing account by email."""
+    """List members and pending invitations; owners invite by email."""
     tenant = request.tenant
-    form = MemberAddForm(request.POST or None)
+    form = InviteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            m = services.member_add(
+            invitation, _ = invitations.invite(
                 org=tenant.org,
                 email=form.cleaned_data["email"],
                 role=form.cleaned_data["role"],
-                actor=Actor.member(request.user),
+                inviter=request.user,
                 request=request,
             )
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            messages.success(request, f"{m.user.email} is now {m.get_role_display().lower()}.")
+            days = settings.INVITATION_DAYS
+            messages.success(
+                request, f"Invitation sent to {invitation.email}; the link works for {days} days."
+            )
             return redirect("orgs:members", org_id=org_id)
     context = {
         "form": form,
         "members": members_of(tenant.org),
+        "pending": tenant.scope(Invitation).pending().order_by("-created_at"),
         "roles": Role.choices,
         "settings_tab": "members",
     }
-    return render(request, "orgs/members.html", context)
+    return render(request, "orgs/members.html", context, status=422 if form.errors else 200)
+
+
+@requires_role(Role.OWNER)
+@require_POST
+def invitation_withdraw(request: HttpRequest, org_id: str, invitation_id: str) -> HttpResponse:
+    invitation = request.tenant.get(Invitation, pk=invitation_id)
+    try:
+        invitations.withdraw(invitation=invitation, actor=Actor.member(request.user), request=request)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request, f"The invitation of {invitation.email} is withdrawn; its link no longer works."
+        )
+    return redirect("orgs:members", org_id=org_id)
 
 
 @requires_role(Role.OWNER)

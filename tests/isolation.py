@@ -8,6 +8,7 @@ fail: new features are covered by construction.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 
 from django.urls import URLPattern, URLResolver, get_resolver
@@ -31,6 +32,10 @@ def _mqtt_user(world) -> dict:
 
 def _token(world) -> dict:
     return {"token_id": world.token.id}
+
+
+def _invitation(world) -> dict:
+    return {"invitation_id": world.invitation.id}
 
 
 def _api_key(world) -> dict:
@@ -69,6 +74,7 @@ ORG_URL_CASES: dict[str, Kwargs] = {
     "orgs:members": _none,
     "orgs:member_role": _admin_membership,
     "orgs:member_remove": _admin_membership,
+    "orgs:invitation_withdraw": _invitation,
     "orgs:api_keys": _none,
     "orgs:api_key_create": _none,
     "orgs:api_key_revoke": _api_key,
@@ -123,8 +129,11 @@ METHODS = ("get", "post", "put", "patch", "delete")
 
 
 def _walk(patterns, namespace: str, converters: frozenset) -> Iterator[tuple[str, frozenset]]:
+    # The names are read from each route's text: Django's resolver, once populated, adds a
+    # parent's converters to the dict its route cache shares between equal routes (every
+    # ``path("", include(...))``), so ``pattern.converters`` can name a parent's org_id.
     for p in patterns:
-        names = converters | frozenset(p.pattern.converters)
+        names = converters | frozenset(re.findall(r"<(?:\w+:)?(\w+)>", str(p.pattern)))
         if isinstance(p, URLResolver):
             ns = f"{namespace}{p.namespace}:" if p.namespace else namespace
             yield from _walk(p.url_patterns, ns, names)

@@ -75,7 +75,7 @@ def test_anonymous_callers_are_sent_to_login_whether_or_not_the_org_exists(name,
     for url in (real, fake):
         response = client.get(url)
         assert response.status_code == 302
-        assert response["Location"].startswith(reverse("accounts:login"))
+        assert response["Location"].startswith(reverse("account_login"))
 
 
 def test_unknown_and_malformed_org_ids_are_404(org_a, client_for):

@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from conftest import PASSWORD, make_user
 
-LOGIN = reverse("accounts:login")
+LOGIN = reverse("account_login")
 
 
 @pytest.fixture
@@ -22,29 +22,29 @@ def fresh_limits(settings):
 
 
 def _fail(client, username="person@example.com", **meta):
-    return client.post(LOGIN, {"username": username, "password": "guess-guess-guess"}, **meta)
+    return client.post(LOGIN, {"login": username, "password": "guess-guess-guess"}, **meta)
 
 
 def _sign_in(client, username="person@example.com", **meta):
-    return client.post(LOGIN, {"username": username, "password": PASSWORD}, **meta)
+    return client.post(LOGIN, {"login": username, "password": PASSWORD}, **meta)
 
 
 def test_sign_in_with_email_and_password(client, person):
-    response = client.post(LOGIN, {"username": "Person@Example.com", "password": PASSWORD})
+    response = client.post(LOGIN, {"login": "Person@Example.com", "password": PASSWORD})
     assert response.status_code == 302
     assert client.get(reverse("home")).status_code == 302  # on to their orgs
 
 
 def test_a_wrong_password_is_explained(client, person):
-    response = client.post(LOGIN, {"username": "person@example.com", "password": "nope-nope-nope"})
+    response = client.post(LOGIN, {"login": "person@example.com", "password": "nope-nope-nope"})
     assert response.status_code == 200
-    assert "Please enter a correct email address and password" in response.content.decode()
+    assert "The email address and/or password you specified are not correct." in response.content.decode()
 
 
 def test_repeated_failures_lock_out_even_the_right_password(client, person, settings):
     for _ in range(settings.AXES_FAILURE_LIMIT):
-        client.post(LOGIN, {"username": "person@example.com", "password": "guess-guess-guess"})
-    response = client.post(LOGIN, {"username": "person@example.com", "password": PASSWORD})
+        client.post(LOGIN, {"login": "person@example.com", "password": "guess-guess-guess"})
+    response = client.post(LOGIN, {"login": "person@example.com", "password": PASSWORD})
     assert response.status_code == 429
     body = response.content.decode()
     assert "Too many failed sign-ins" in body and "Try again in 15 minutes" in body
@@ -97,32 +97,24 @@ def test_one_account_guessed_from_many_addresses_is_stopped(client, person, sett
 
 def test_sign_out_is_a_post(client, person):
     client.force_login(person, backend="django.contrib.auth.backends.ModelBackend")
-    assert client.get(reverse("accounts:logout")).status_code == 405
-    assert client.post(reverse("accounts:logout")).status_code == 302
+    page = client.get(reverse("account_logout"))  # a page that asks; a link cannot sign out
+    assert page.status_code == 200 and "_auth_user_id" in client.session
+    assert client.post(reverse("account_logout")).status_code == 302
     assert "_auth_user_id" not in client.session
 
 
 def test_password_change_checks_the_old_password_and_the_new_ones_strength(client, person):
     client.force_login(person, backend="django.contrib.auth.backends.ModelBackend")
-    url = reverse("accounts:password_change")
-    wrong = client.post(
-        url,
-        {"old_password": "x", "new_password1": "another-good-pass-8", "new_password2": "another-good-pass-8"},
-    )
-    assert "Your old password was entered incorrectly" in wrong.content.decode()
-    weak = client.post(url, {"old_password": PASSWORD, "new_password1": "123", "new_password2": "123"})
-    assert weak.status_code == 200
-    ok = client.post(
-        url,
-        {
-            "old_password": PASSWORD,
-            "new_password1": "another-good-pass-8",
-            "new_password2": "another-good-pass-8",
-        },
-    )
+    url = reverse("account_change_password")
+    new = "another-good-pass-8"
+    wrong = client.post(url, {"oldpassword": "x", "password1": new, "password2": new})
+    assert "Please type your current password." in wrong.content.decode()
+    weak = client.post(url, {"oldpassword": PASSWORD, "password1": "123", "password2": "123"})
+    assert weak.status_code == 200 and 'aria-invalid="true"' in weak.content.decode()
+    ok = client.post(url, {"oldpassword": PASSWORD, "password1": new, "password2": new})
     assert ok.status_code == 302
     person.refresh_from_db()
-    assert person.check_password("another-good-pass-8")
+    assert person.check_password(new)
     assert "_auth_user_id" in client.session  # still signed in on this device
 
 
@@ -134,3 +126,18 @@ def test_home_sends_a_member_to_their_first_org_and_others_to_create_one(client,
     loner = make_user("loner@example.com")
     client.force_login(loner, backend="django.contrib.auth.backends.ModelBackend")
     assert client.get(reverse("home"))["Location"] == reverse("org_create")
+
+
+def test_sign_in_lands_in_the_org_used_last_not_the_first_by_name(client, person):
+    """An org named to sort first (anyone's choice) must not catch a member's sign-in."""
+    from orgs.models import Membership, Role
+    from orgs.services import org_create
+
+    used = org_create(name="Zebra works", owner=person)
+    bait = org_create(name="AAA urgent", owner=make_user("someone@example.com"))
+    Membership.objects.create(org=bait, user=person, role=Role.ADMIN)
+    _sign_in(client)
+    client.get(reverse("detection:overview", kwargs={"org_id": used.id}))
+    client.post(reverse("account_logout"))
+    landed = client.get(_sign_in(client)["Location"])
+    assert landed["Location"] == reverse("detection:overview", kwargs={"org_id": used.id})

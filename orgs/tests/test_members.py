@@ -19,26 +19,16 @@ def _remove_url(world, m):
     return reverse("orgs:member_remove", kwargs={"org_id": world.org.id, "member_id": m.pk})
 
 
-def test_owner_adds_an_existing_account_by_email(org_a, client_for):
+def test_owner_invites_instead_of_adding_an_account_without_its_consent(org_a, client_for):
+    """Issue 15: an owner could add any existing account; now that account is only invited."""
     newcomer = make_user("newcomer@example.com")
     response = client_for(org_a.owner).post(
         _members_url(org_a), {"email": "NewComer@Example.com", "role": "auditor"}
     )
     assert response.status_code == 302
-    m = Membership.objects.get(org=org_a.org, user=newcomer)
-    assert m.role == Role.AUDITOR
-    event = AuditEvent.objects.get(org=org_a.org, action="member.added", subject_id=m.pk)
-    assert event.details["after"] == {"email": "newcomer@example.com", "role": "auditor"}
-
-
-def test_an_unknown_email_is_explained_and_nothing_is_added(org_a, client_for):
-    before = Membership.objects.count()
-    response = client_for(org_a.owner).post(
-        _members_url(org_a), {"email": "ghost@example.com", "role": "admin"}
-    )
-    assert response.status_code == 200
-    assert "No dashboard account uses ghost@example.com" in response.content.decode()
-    assert Membership.objects.count() == before
+    assert not Membership.objects.filter(org=org_a.org, user=newcomer).exists()
+    event = AuditEvent.objects.get(org=org_a.org, action="member.invited")
+    assert event.details["email"] == "newcomer@example.com" and event.details["role"] == "auditor"
 
 
 def test_adding_someone_twice_or_with_a_bad_role_is_refused(org_a, client_for):

@@ -12,16 +12,55 @@ from orgs.models import Membership, Role
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_sign_up_land_on_overview_and_switch_orgs(page, artifacts, settings):
+def test_an_invitation_accepted_by_a_new_account_in_the_browser(page, browser, live_server, org_a, smtp):
+    """The owner invites; the invitee creates an account from the link, confirms it and
+    joins; the link then works no more."""
+    from conftest import PASSWORD
+    from tests.browser.conftest import sign_in
+
+    org_a.owner.set_password(PASSWORD)
+    org_a.owner.save()
+    sign_in(page, org_a.owner.email, PASSWORD)
+    page.goto(f"/o/{org_a.org.id}/settings/members/")
+    page.get_by_label("Email").fill("newcomer@example.com")
+    page.get_by_label("Role", exact=True).select_option("auditor")
+    page.get_by_role("button", name="Send the invitation").click()
+    expect(page.get_by_test_id("pending-invitations")).to_contain_text("newcomer@example.com")
+    link = smtp.link(smtp.to("newcomer@example.com"), "/invitations/")
+
+    invitee = browser.new_context(base_url=live_server.url).new_page()
+    invitee.goto(link)
+    expect(invitee.get_by_role("heading", level=1)).to_have_text(f"Join {org_a.org.name}")
+    expect(invitee.locator("main")).to_contain_text(org_a.owner.email)
+    invitee.get_by_role("link", name="Create one").click()
+    invitee.get_by_label("Email").fill("newcomer@example.com")
+    invitee.get_by_label("Password").fill("a-long-enough-pass-7")
+    invitee.get_by_role("button", name="Create account").click()
+    invitee.goto(smtp.link(smtp.to("newcomer@example.com"), "/accounts/confirm-email/"))
+    invitee.get_by_role("button", name="Confirm").click()
+    invitee.goto(link)
+    invitee.get_by_role("button", name="Accept and join").click()
+    expect(invitee).to_have_url(f"{live_server.url}/o/{org_a.org.id}/")
+    assert Membership.objects.get(org=org_a.org, user__email="newcomer@example.com").role == Role.AUDITOR
+    invitee.goto(link)
+    expect(invitee.locator("[data-error]")).to_contain_text("accepted")
+
+
+def test_sign_up_land_on_overview_and_switch_orgs(page, artifacts, settings, smtp):
     page.goto("/accounts/signup/")
     page.get_by_label("Email").fill("founder@example.com")
     page.get_by_label("Password").fill("short")
     page.get_by_label("Organization name").fill("Initech")
-    page.get_by_role("button", name="Create account and organization").click()
+    page.get_by_role("button", name="Create account").click()
     expect(page.locator(".invalid-feedback")).to_contain_text("too short")
 
     page.get_by_label("Password").fill("a-long-enough-pass-7")
-    page.get_by_role("button", name="Create account and organization").click()
+    page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
+    page.screenshot(path=str(artifacts / "signup-check-email.png"), full_page=True)
+    # The link in the mail the SMTP server received; opening it asks, confirming lands.
+    page.goto(smtp.link(smtp.to("founder@example.com"), "/accounts/confirm-email/"))
+    page.get_by_role("button", name="Confirm").click()
     expect(page).to_have_url(re.compile(r"/o/org_[a-z2-7]{12}/$"))
     first_id = page.get_by_test_id("org-id").inner_text()
     expect(page.get_by_role("heading", level=1)).to_have_text("Initech")
