@@ -20,6 +20,7 @@ from audit.services import Actor
 from core.forms import add_service_errors
 from core.http import OrgRequest
 from core.pages import back_within_org, render_page
+from core.text import counted
 from users.bulk import selected
 from users.models import MqttUser, TempToken
 from users.snippets import snippet_topic
@@ -155,7 +156,7 @@ def bulk_assign(request: OrgRequest, org_id: str) -> HttpResponse:
         had = len(users) - added
         messages.success(
             request,
-            f"Rule set {name} assigned to {added} user{'s' if added != 1 else ''}."
+            f"Rule set {name} assigned to {counted(added, 'user')}."
             + (f" {had} had it already." if had else ""),
         )
     return redirect(listing)

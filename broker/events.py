@@ -9,9 +9,11 @@ creates the row already closed.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import reduce
+from operator import or_
 
 from django.db import connection, transaction
-from django.db.models import Count
+from django.db.models import Count, Q
 
 from audit import chain
 from audit.models import Action, ActorType, Outcome, SubjectType
@@ -229,9 +231,11 @@ class _Batch:
                 upserts[(session_id, topic)] = Subscription(
                     session_id=session_id, topic=topic, qos=value[0], subscribed_at=value[1]
                 )
-        for session_id, topic in deletes:
-            if (session_id, topic) not in upserts:
-                Subscription.objects.filter(session_id=session_id, topic=topic).delete()
+        gone = [pair for pair in deletes if pair not in upserts]
+        if gone:  # one statement for the batch's unsubscribes
+            Subscription.objects.filter(
+                reduce(or_, (Q(session_id=session_id, topic=topic) for session_id, topic in gone))
+            ).delete()
         Subscription.objects.bulk_create(
             list(upserts.values()),
             update_conflicts=True,

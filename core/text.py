@@ -26,6 +26,11 @@ def shown(value: str) -> str:
     return CONTROL.sub(lambda m: f"\\x{ord(m.group(0)):02x}", value)
 
 
+def counted(count: int, noun: str, plural: str | None = None) -> str:
+    """ "1 token", "3 tokens": a count with its noun as a person writes it."""
+    return f"{count} {noun if count == 1 else plural or noun + 's'}"
+
+
 def duration_words(seconds: int) -> str:
     """A whole number of seconds as a person says it: "90 seconds", "15 minutes", "1 hour",
     "1 hour 30 minutes", "2 days"."""
@@ -34,7 +39,7 @@ def duration_words(seconds: int) -> str:
     for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
         if seconds >= size:
             count, seconds = divmod(seconds, size)
-            parts.append(f"{count} {unit}{'s' if count != 1 else ''}")
+            parts.append(counted(count, unit))
     if seconds or not parts:
-        parts.append(f"{seconds} second{'s' if seconds != 1 else ''}")
+        parts.append(counted(seconds, "second"))
     return " ".join(parts[:2])

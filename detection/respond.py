@@ -17,6 +17,7 @@ from django.db import transaction
 
 from audit.models import Action
 from audit.services import Actor, record_event
+from core.text import counted
 from sessions.models import MqttSession
 from sessions.services import session_disconnect
 from users.models import MqttUser, TempToken, TokenStatus
@@ -87,7 +88,7 @@ def respond(*, alert: Alert, action: str, actor: Actor, client_id: str = "", req
                 {"client_id": f"{client_id or 'That client'} is not a live client of this alert."}
             )
         count = session_disconnect(org=alert.org, client_id=client_id, actor=actor, request=request)
-        done = f"Disconnected {client_id} ({count} connection{'s' if count != 1 else ''})."
+        done = f"Disconnected {client_id} ({counted(count, 'connection')})."
     elif found.user is None:
         raise ValidationError({"action": "This alert names no MQTT user of this organization."})
     elif action == "disable":
@@ -100,7 +101,7 @@ def respond(*, alert: Alert, action: str, actor: Actor, client_id: str = "", req
         count = tokens_revoke(tokens=tokens, actor=actor, request=request)
         if not count:
             raise ValidationError({"action": f"{found.user.username} has no active token to revoke."})
-        done = f"Revoked {count} token{'s' if count != 1 else ''} of {found.user.username}."
+        done = f"Revoked {counted(count, 'token')} of {found.user.username}."
     record_event(
         alert.org,
         Action.ALERT_RESPONDED,

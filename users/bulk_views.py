@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from audit.services import Actor
 from core.http import OrgRequest
 from core.pages import back_within_org, render_page
+from core.text import counted
 
 from . import bulk
 from .models import MqttUser, TempToken
@@ -40,9 +41,7 @@ def users_bulk(request: OrgRequest, org_id: str) -> HttpResponse:
             context = {"users": users, "next": listing, "typed": request.POST.get("confirm") is not None}
             return render_page(request, "users/bulk_delete.html", context, status=200)
         count = bulk.users_delete(users=users, actor=actor, request=request)
-        messages.success(
-            request, f"Deleted {count} MQTT user{'s' if count != 1 else ''}; the audit keeps them."
-        )
+        messages.success(request, f"Deleted {counted(count, 'MQTT user')}; the audit keeps them.")
         return redirect(listing)
     enabled = action == "enable"
     count = bulk.users_set_enabled(users=users, enabled=enabled, actor=actor, request=request)
@@ -50,7 +49,7 @@ def users_bulk(request: OrgRequest, org_id: str) -> HttpResponse:
     unchanged = len(users) - count
     messages.success(
         request,
-        f"{count} MQTT user{'s' if count != 1 else ''} {done}."
+        f"{counted(count, 'MQTT user')} {done}."
         + (f" {unchanged} already {'were' if unchanged != 1 else 'was'}." if unchanged else ""),
     )
     return redirect(listing)
@@ -70,7 +69,7 @@ def tokens_bulk_revoke(request: OrgRequest, org_id: str) -> HttpResponse:
     skipped = len(chosen) - count
     messages.success(
         request,
-        f"Revoked {count} token{'s' if count != 1 else ''}; their sessions are being disconnected."
+        f"Revoked {counted(count, 'token')}; their sessions are being disconnected."
         + (f" {skipped} had already expired or been revoked." if skipped else ""),
     )
     return redirect(listing)
