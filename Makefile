@@ -11,7 +11,7 @@ TEST_DATABASE_URL ?= postgres://cloudsignal:cloudsignal@127.0.0.1:5432/cloudsign
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 PYTEST_ARGS ?=
 
-.PHONY: run test services broker-deps lint clean
+.PHONY: run test services broker-deps idp-deps lint clean
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -34,7 +34,7 @@ run: $(VENV)/.runtime broker-deps
 	  $(VENV)/bin/honcho start -f Procfile -p $(PORT)
 
 ## make test: install and start PostgreSQL, Redis and Chromium if needed, then the whole suite.
-test: $(VENV)/.dev services broker-deps
+test: $(VENV)/.dev services broker-deps idp-deps
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
 	  $(VENV)/bin/pytest $(PYTEST_ARGS)
 
@@ -45,8 +45,12 @@ services:
 broker-deps:
 	bash scripts/broker-deps.sh
 
+# The OpenID provider the single sign-on tests run (oidc-provider, tests/oidc).
+idp-deps:
+	bash scripts/broker-deps.sh tests/oidc
+
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .
 
 clean:
-	rm -rf $(VENV) var broker/node/node_modules
+	rm -rf $(VENV) var broker/node/node_modules tests/oidc/node_modules

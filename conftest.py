@@ -157,6 +157,18 @@ class OrgWorld:
         return Membership.objects.get(org=self.org, user=user)
 
 
+def recently_authenticated(client, user) -> None:
+    """Record a password sign-in just now in ``client``'s session, as django-allauth does
+    when one signs in (sudo mode reads it: orgs.tenancy.sensitive)."""
+    from allauth.account.internal.flows.login import record_authentication
+    from django.test import RequestFactory
+
+    request = RequestFactory().get("/")
+    request.session, request.user = client.session, user
+    record_authentication(request, user, "password", email=user.email, reauthenticated=True)
+    request.session.save()
+
+
 def make_user(email: str, password: str | None = None, *, verified: bool = True) -> User:
     """A dashboard account with its email verified; without a password it cannot sign in
     (tests use force_login), which spares an Argon2 hash per fixture user."""
@@ -216,8 +228,10 @@ def org_b(db) -> OrgWorld:
 def client_for(client):
     """A test client signed in as the given user."""
 
-    def sign_in(user: User):
+    def sign_in(user: User, *, recently: bool = True):
         client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        if recently:  # as after typing the password: sensitive actions do not ask again
+            recently_authenticated(client, user)
         return client
 
     return sign_in

@@ -4,7 +4,9 @@ per-account limits of ``accounts.throttle``), (the landing in the org used last 
 
 from __future__ import annotations
 
+from allauth.account import app_settings
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.internal.flows.login import get_authentication_records, record_authentication
 from django.conf import settings
 from django.http import HttpRequest
 
@@ -26,6 +28,16 @@ class AccountAdapter(DefaultAccountAdapter):
             request.axes_credentials = credentials
             raise self.validation_error("too_many_login_attempts")
         super().pre_authenticate(request, **credentials)
+
+    def post_login(self, request: HttpRequest, user, **kwargs):
+        """A sign-in counts as a recent authentication: the sensitive actions of the next
+        minutes (orgs.tenancy.sensitive) do not ask again right away."""
+        response = super().post_login(request, user, **kwargs)
+        records = get_authentication_records(request, user)
+        if records and records[-1].get("method") in app_settings.REAUTHENTICATION_METHODS:
+            last = {k: v for k, v in records[-1].items() if k != "at"}
+            record_authentication(request, user, **{**last, "reauthenticated": True})
+        return response
 
     def confirm_email(self, request: HttpRequest, email_address) -> bool:
         """The email is the person's: now the organization sign-up asked for exists."""

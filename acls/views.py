@@ -21,6 +21,7 @@ from core.forms import add_service_errors
 from core.http import OrgRequest
 from core.pages import back_within_org, render_page
 from core.text import counted
+from orgs.tenancy import sensitive
 from users.bulk import selected
 from users.models import MqttUser, TempToken
 from users.snippets import snippet_topic
@@ -246,6 +247,7 @@ def rule_set_page(request: OrgRequest, org_id: str, name: str) -> HttpResponse:
     return render_page(request, "acls/rule_set.html", context)
 
 
+@sensitive
 @require_POST
 def rule_set_delete(request: OrgRequest, org_id: str, name: str) -> HttpResponse:
     rule_set = request.tenant.get(RuleSet, name=name)

@@ -36,12 +36,17 @@ class Action(models.TextChoices):
     ACL_RULE_SET_DELETED = "acl.rule_set_deleted", "Rule set deleted"
     ORG_CREATED = "org.created", "Organization created"
     ORG_UPDATED = "org.updated", "Organization settings changed"
+    ORG_SSO_CONFIGURED = "org.sso_configured", "Single sign-on configured"
+    ORG_SSO_REMOVED = "org.sso_removed", "Single sign-on removed"
     MEMBER_ADDED = "member.added", "Member added"
     MEMBER_ROLE_CHANGED = "member.role_changed", "Member's role changed"
     MEMBER_REMOVED = "member.removed", "Member removed"
     MEMBER_INVITED = "member.invited", "Member invited"
     MEMBER_INVITATION_WITHDRAWN = "member.invitation_withdrawn", "Invitation withdrawn"
     MEMBER_INVITATION_DECLINED = "member.invitation_declined", "Invitation declined"
+    ACCOUNT_FACTOR_ADDED = "account.factor_added", "Second factor added"
+    ACCOUNT_FACTOR_REMOVED = "account.factor_removed", "Second factor removed"
+    ACCOUNT_FACTOR_RESET = "account.factor_reset", "Recovery codes renewed"
     API_KEY_CREATED = "api_key.created", "API key created"
     API_KEY_REVOKED = "api_key.revoked", "API key revoked"
     ALERT_OPENED = "alert.opened", "Alert opened"
@@ -61,6 +66,7 @@ ACTION_GROUPS = {  # an action's prefix (its first part and the dot) and what th
     "acl.": "ACLs",
     "org.": "Organization",
     "member.": "Members",
+    "account.": "Members' accounts",
     "api_key.": "API keys",
     "alert.": "Alerts",
     "detection.": "Detection settings",
@@ -87,6 +93,7 @@ class SubjectType(models.TextChoices):
     ORGANIZATION = "organization", "Organization"
     MEMBERSHIP = "membership", "Member"
     INVITATION = "invitation", "Invitation"
+    ACCOUNT = "account", "Dashboard account"
     API_KEY = "api_key", "API key"
     ALERT = "alert", "Alert"
     AUDIT_LOG = "audit_log", "Audit log"

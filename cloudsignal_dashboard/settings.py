@@ -133,12 +133,17 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.contrib.humanize",  # the account sessions page (allauth.usersessions)
     "django_htmx",
     "template_partials",
     "ninja",
     "axes",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
+    "allauth.usersessions",
+    "allauth.socialaccount",  # single sign-on per org (orgs.sso, accounts.sso_adapter)
+    "allauth.socialaccount.providers.openid_connect",
     "core",  # no models: its template tags (durations)
     "accounts",
     "orgs",
@@ -163,6 +168,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "allauth.usersessions.middleware.UserSessionsMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # A Content-Security-Policy on every response (below): scripts from this origin only.
     "csp.middleware.CSPMiddleware",
@@ -384,6 +390,31 @@ ACCOUNT_FORMS = {  # allauth's forms in the dashboard's style
     "reauthenticate": "accounts.forms.ReauthenticateForm",
     "add_email": "accounts.forms.AddEmailForm",
 }
+# Second factors (django-allauth MFA): an authenticator app (TOTP, RFC 6238) with recovery
+# codes, and security keys or passkeys (WebAuthn). Sensitive actions ask for the password
+# or a factor again after ACCOUNT_REAUTHENTICATION_TIMEOUT (core.sudo).
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+MFA_TOTP_ISSUER = "CloudSignal"
+MFA_PASSKEY_LOGIN_ENABLED = True
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = env_bool("MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN", DEBUG)
+MFA_FORMS = {
+    "authenticate": "accounts.forms.AuthenticateForm",
+    "reauthenticate": "accounts.forms.ReauthenticateMFAForm",
+    "activate_totp": "accounts.forms.ActivateTOTPForm",
+    "deactivate_totp": "accounts.forms.DeactivateTOTPForm",
+}
+# Single sign-on per org through OpenID Connect (orgs.sso): the providers are built from
+# each org's configuration (accounts.sso_adapter), never listed, never linked by email alone.
+SOCIALACCOUNT_ADAPTER = "accounts.sso_adapter.SocialAccountAdapter"
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+SOCIALACCOUNT_EMAIL_VERIFICATION = "none"  # the IdP's email_verified claim is required instead
+SOCIALACCOUNT_LOGIN_ON_GET = False
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_REQUESTS_TIMEOUT = 10
+SOCIALACCOUNT_PROVIDERS = {"openid_connect": {"OAUTH_PKCE_ENABLED": True}}
+# A person's sessions (devices, last seen), each of which they can end.
+USERSESSIONS_TRACK_ACTIVITY = True
 # How long an invitation's link works.
 INVITATION_DAYS = env.int("INVITATION_DAYS", default=7)
 # Mail: SMTP when EMAIL_HOST is set; otherwise each mail is a file in var/mail/ (make run).

@@ -1,4 +1,4 @@
-"""Requests the dashboard sends to addresses an org chose (the alert webhook): never to the
+"""Requests the dashboard sends to addresses an org chose (the alert webhook, an SSO issuer): never to the
 dashboard itself, its network or the cloud's metadata service.
 
 ``check(url)`` is the one rule, applied when the URL is saved (the form says why it is
@@ -76,7 +76,7 @@ def check(url: str) -> Destination:
     if not _is_address(host):  # an address is judged by the address rule below
         own = {h.lower().lstrip(".") for h in settings.ALLOWED_HOSTS if h and h != "*"}
         if host in own or any(host.endswith("." + h) for h in own):
-            raise Refused(f"{host} is this dashboard: alerts cannot be sent to it.")
+            raise Refused(f"{host} is this dashboard: it does not send requests to itself.")
     port = port or (443 if parts.scheme == "https" else 80)
     try:
         answers = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
@@ -86,7 +86,9 @@ def check(url: str) -> Destination:
     for address in addresses:
         why = _refusal(address)
         if why is not None:
-            raise Refused(f"{host} resolves to {address}, {why}: alerts are only sent to public addresses.")
+            raise Refused(
+                f"{host} resolves to {address}, {why}: the dashboard only connects to public addresses."
+            )
     target = urlunsplit(("", "", parts.path or "/", parts.query, ""))
     return Destination(parts.scheme, host, port, str(addresses[0]), target)
 

@@ -21,6 +21,7 @@ from core.forms import add_service_errors
 from core.http import OrgRequest
 from core.pages import filtered_page, render_page, render_secret
 from orgs.models import Membership
+from orgs.tenancy import sensitive
 from sessions.models import MqttSession
 from users.models import MqttUser, TempToken
 
@@ -152,6 +153,7 @@ def alert_resolve(request: OrgRequest, org_id: str, alert_id: str) -> HttpRespon
     return _alert_action(request, org_id, alert_id, resolve)
 
 
+@sensitive
 @require_http_methods(["GET", "POST"])
 def detection_settings(request: OrgRequest, org_id: str) -> HttpResponse:
     """Tune the detectors and the alert webhook; a new webhook signing secret shows once."""

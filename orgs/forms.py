@@ -23,7 +23,7 @@ class OrgCreateForm(StyledFormMixin, forms.Form):
 class OrgSettingsForm(StyledFormMixin, forms.ModelForm):
     class Meta:
         model = Organization
-        fields = ["name", *QUOTA_BOUNDS]
+        fields = ["name", *QUOTA_BOUNDS, "require_mfa"]
         help_texts = {
             "max_mqtt_users": "How many MQTT users this org may have (1–100,000).",
             "max_connections": "Concurrent MQTT connections across all users (1–1,000,000).",

@@ -64,6 +64,13 @@ class Organization(models.Model):
     audit_retention_days = models.PositiveIntegerField(
         default=365, validators=_bounded("audit_retention_days")
     )
+    # Members without a second factor are sent to enrol before any page of the org.
+    require_mfa = models.BooleanField(
+        "require two-factor authentication",
+        default=False,
+        help_text="Members without an authenticator app or security key enrol one before they can open "
+        "any page of this organization.",
+    )
 
     class Meta:
         constraints = [
@@ -106,7 +113,8 @@ class Organization(models.Model):
 
     def quota_snapshot(self) -> dict:
         """The settings an admin can change, for audit before/after."""
-        return {"name": self.name, **{f: getattr(self, f) for f in QUOTA_BOUNDS}}
+        quotas = {f: getattr(self, f) for f in QUOTA_BOUNDS}
+        return {"name": self.name, **quotas, "require_mfa": self.require_mfa}
 
 
 class Role(models.TextChoices):
@@ -223,3 +231,60 @@ class Invitation(models.Model):
         if self.revoked_at:
             return "withdrawn"
         return "expired" if self.expires_at <= timezone.now() else "pending"
+
+
+def provider_id_of(org_id: str) -> str:
+    return f"sso-{org_id}"
+
+
+class SsoConfig(models.Model):
+    """An org's single sign-on through an OpenID Connect provider (orgs.sso).
+
+    Its provider id (``sso-<org id>``) names its callback URL and the bindings of the IdP's
+    subjects to accounts; a new issuer or client id drops those bindings (orgs.sso), so a new
+    IdP never inherits the old one's subjects. The client secret is kept sealed (core.sealed)."""
+
+    org = models.OneToOneField(Organization, on_delete=models.CASCADE, primary_key=True, related_name="sso")
+    issuer = models.URLField(max_length=300)
+    client_id = models.CharField(max_length=200)
+    client_secret_sealed = models.TextField()
+    enabled = models.BooleanField(default=True)
+    default_role = models.CharField(max_length=16, choices=Role.choices, default=Role.AUDITOR)
+    # {"<group>": "<role>"}: when set, every SSO sign-in sets the member's role from the IdP's
+    # groups claim (the most powerful role matched, else the default role).
+    group_roles = models.JSONField(default=dict, blank=True)
+    groups_claim = models.CharField(max_length=100, default="groups")
+    password_sign_in = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(default_role__in=[Role.ADMIN.value, Role.AUDITOR.value]),
+                name="sso_default_role_not_owner",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"single sign-on of {self.org_id}"
+
+    @property
+    def provider_id(self) -> str:
+        return provider_id_of(self.org_id)
+
+    def bound_accounts(self) -> int:
+        """How many accounts this IdP's subjects are bound to."""
+        from allauth.socialaccount.models import SocialAccount
+
+        return SocialAccount.objects.filter(provider=self.provider_id).count()
+
+
+class SsoDomain(models.Model):
+    """An email domain whose people sign in through one org's IdP; a domain belongs to one
+    org only."""
+
+    domain = models.CharField(max_length=253, unique=True)
+    config = models.ForeignKey(SsoConfig, on_delete=models.CASCADE, related_name="domains")
+
+    def __str__(self) -> str:
+        return self.domain

@@ -48,8 +48,8 @@ def org_create(*, name: str, owner, actor: Actor | None = None, request=None) ->
 
 @transaction.atomic
 def org_update(*, org: Organization, data: dict, actor: Actor, request=None) -> Organization:
-    """Change the org's name and quotas; ``data`` holds any of those fields."""
-    allowed = {"name", *QUOTA_BOUNDS}
+    """Change the org's name, quotas and sign-in rule; ``data`` holds any of those fields."""
+    allowed = {"name", *QUOTA_BOUNDS, "require_mfa"}
     unknown = set(data) - allowed
     if unknown:
         raise ValidationError(f"Unknown settings: {', '.join(sorted(unknown))}.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import views
+from . import sso_views, views
 
 app_name = "orgs"
 
@@ -18,6 +18,8 @@ urlpatterns = [
         views.invitation_withdraw,
         name="invitation_withdraw",
     ),
+    path("settings/sso/", sso_views.sso_settings, name="sso"),
+    path("settings/sso/remove/", sso_views.sso_remove, name="sso_remove"),
     path("settings/api-keys/", views.api_keys, name="api_keys"),
     path("settings/api-keys/new/", views.api_key_create, name="api_key_create"),
     path("settings/api-keys/<str:key_id>/revoke/", views.api_key_revoke, name="api_key_revoke"),

@@ -23,7 +23,7 @@ from .api_keys import api_key_revoke as revoke_key
 from .forms import ApiKeyCreateForm, InviteForm, MemberRoleForm, OrgCreateForm, OrgSettingsForm
 from .models import ApiKey, Invitation, Membership, Organization, Role
 from .selectors import members_of, memberships_of
-from .tenancy import requires_role
+from .tenancy import requires_role, sensitive
 
 
 @login_required
@@ -48,6 +48,7 @@ def org_create(request: HttpRequest) -> HttpResponse:
     return render(request, "orgs/create.html", {"form": form})
 
 
+@sensitive
 @requires_role(Role.OWNER)  # quotas are the owner's, like billing
 @require_http_methods(["GET", "POST"])
 def org_settings(request: HttpRequest, org_id: str) -> HttpResponse:
@@ -68,6 +69,7 @@ def org_settings(request: HttpRequest, org_id: str) -> HttpResponse:
     return render(request, "orgs/settings.html", {"form": form, "settings_tab": "general"})
 
 
+@sensitive
 @requires_role(Role.OWNER)
 @require_http_methods(["GET", "POST"])
 def members(request: HttpRequest, org_id: str) -> HttpResponse:
@@ -116,6 +118,7 @@ def invitation_withdraw(request: HttpRequest, org_id: str, invitation_id: str) -
     return redirect("orgs:members", org_id=org_id)
 
 
+@sensitive
 @requires_role(Role.OWNER)
 @require_POST
 def member_role(request: HttpRequest, org_id: str, member_id: str) -> HttpResponse:
@@ -152,6 +155,7 @@ def member_role(request: HttpRequest, org_id: str, member_id: str) -> HttpRespon
     return redirect("orgs:members", org_id=org_id)
 
 
+@sensitive
 @requires_role(Role.OWNER)
 @require_POST
 def member_remove(request: HttpRequest, org_id: str, member_id: str) -> HttpResponse:
@@ -182,6 +186,7 @@ def api_keys(request: HttpRequest, org_id: str, form: ApiKeyCreateForm | None = 
     return render_page(request, "orgs/api_keys.html", context, status=422 if form else 200)
 
 
+@sensitive
 @require_POST
 def api_key_create(request: HttpRequest, org_id: str) -> HttpResponse:
     tenant = request.tenant

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The broker's runtime (broker/node): Node.js 20 or newer, then its packages exactly as
+# The broker's runtime (broker/node, or the npm project named as the argument: the tests'
+# OpenID provider in tests/oidc): Node.js 20 or newer, then its packages exactly as
 # package-lock.json pins them (npm ci). Node.js comes from Debian's packages when the
 # machine has none (as root, or through sudo). Idempotent.
 set -euo pipefail
@@ -18,8 +19,9 @@ if [ "$major" -lt 20 ]; then
   exit 1
 fi
 # npm ci only when the lock file changed since the last install.
-stamp=broker/node/node_modules/.installed
-if [ ! -f "$stamp" ] || [ broker/node/package-lock.json -nt "$stamp" ]; then
-  (cd broker/node && npm ci --no-audit --no-fund --loglevel=error)
+project=${1:-broker/node}
+stamp=$project/node_modules/.installed
+if [ ! -f "$stamp" ] || [ "$project/package-lock.json" -nt "$stamp" ]; then
+  (cd "$project" && npm ci --no-audit --no-fund --loglevel=error)
   touch "$stamp"
 fi

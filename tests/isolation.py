@@ -75,6 +75,8 @@ ORG_URL_CASES: dict[str, Kwargs] = {
     "orgs:member_role": _admin_membership,
     "orgs:member_remove": _admin_membership,
     "orgs:invitation_withdraw": _invitation,
+    "orgs:sso": _none,
+    "orgs:sso_remove": _none,
     "orgs:api_keys": _none,
     "orgs:api_key_create": _none,
     "orgs:api_key_revoke": _api_key,

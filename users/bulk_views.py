@@ -15,6 +15,7 @@ from audit.services import Actor
 from core.http import OrgRequest
 from core.pages import back_within_org, render_page
 from core.text import counted
+from orgs.tenancy import sensitive
 
 from . import bulk
 from .models import MqttUser, TempToken
@@ -22,6 +23,7 @@ from .models import MqttUser, TempToken
 USER_ACTIONS = ("disable", "enable", "delete")
 
 
+@sensitive
 @require_POST
 def users_bulk(request: OrgRequest, org_id: str) -> HttpResponse:
     listing = back_within_org(request, org_id, reverse("users:list", kwargs={"org_id": org_id}))

@@ -19,6 +19,7 @@ from core.filters import BadFilter
 from core.forms import add_service_errors
 from core.http import OrgRequest
 from core.pages import back_within_org, filtered_page, render_page, render_secret
+from orgs.tenancy import sensitive
 from sessions.models import MqttSession
 from sessions.selectors import page_before
 
@@ -122,6 +123,7 @@ def user_detail(request: OrgRequest, org_id: str, name: str) -> HttpResponse:
     return render_page(request, "users/detail.html", context, status=status)
 
 
+@sensitive
 @require_POST
 def user_rotate(request: OrgRequest, org_id: str, name: str) -> HttpResponse:
     user = request.tenant.get(MqttUser, name=name)
@@ -164,6 +166,7 @@ def user_update(request: OrgRequest, org_id: str, name: str) -> HttpResponse:
     return redirect("users:detail", org_id=org_id, name=name)
 
 
+@sensitive
 @require_http_methods(["GET", "POST"])
 def user_delete(request: OrgRequest, org_id: str, name: str) -> HttpResponse:
     user = request.tenant.get(MqttUser, name=name)
@@ -205,6 +208,7 @@ def token_list(request: OrgRequest, org_id: str, mint_form: TokenMintForm | None
     return render_page(request, "users/tokens.html", context, status=status)
 
 
+@sensitive
 @require_POST
 def token_mint(request: OrgRequest, org_id: str) -> HttpResponse:
     tenant = request.tenant

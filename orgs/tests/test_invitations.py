@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import AuditEvent
-from conftest import make_user
+from conftest import make_user, recently_authenticated
 from orgs.models import Invitation, Membership
 
 # The mail leaves when the invitation commits: these tests commit.
@@ -35,6 +35,7 @@ def _link(email: str) -> str:
 def owner(org_a):
     signed_in = Client()
     signed_in.force_login(org_a.owner)
+    recently_authenticated(signed_in, org_a.owner)
     return signed_in
 
 

@@ -25,7 +25,15 @@ PUBLIC_PAGES = [
     "/accounts/password/reset/",
     "/invitations/inv_nothing/not-a-token/",
 ]
-ACCOUNT_PAGES = ["/accounts/password/change/", "/accounts/email/", "/accounts/logout/"]  # signed in
+ACCOUNT_PAGES = [  # signed in
+    "/accounts/password/change/",
+    "/accounts/email/",
+    "/accounts/logout/",
+    "/accounts/2fa/",
+    "/accounts/2fa/totp/activate/",
+    "/accounts/sessions/",
+    "/accounts/reauthenticate/",
+]
 SIZES = {"desktop": (1400, 1000), "phone": (390, 844)}
 RUN_AXE = """async () => {
   const tags = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
