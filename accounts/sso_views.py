@@ -8,6 +8,7 @@ the issuer the owner configured (no mix-up with another IdP)."""
 
 from __future__ import annotations
 
+import requests
 from allauth.account.internal.decorators import login_not_required
 from allauth.socialaccount.adapter import get_adapter
 from allauth.socialaccount.internal import jwtkit
@@ -16,11 +17,14 @@ from allauth.socialaccount.providers.oauth2.client import OAuth2Error
 from allauth.socialaccount.providers.oauth2.views import OAuth2CallbackView, OAuth2LoginView
 from allauth.socialaccount.providers.openid_connect.views import OpenIDConnectOAuth2Adapter
 from django import forms
+from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from accounts.sso_adapter import refused
 from orgs import sso
+from orgs.models import provider_id_of
 
 
 class VerifiedOIDCAdapter(OpenIDConnectOAuth2Adapter):
@@ -69,7 +73,15 @@ def oidc_callback(request: HttpRequest, provider_id: str) -> HttpResponse:
 
 
 class SsoStartForm(forms.Form):
-    email = forms.EmailField(label="Work email", max_length=254)
+    email = forms.EmailField(label="Work email", max_length=254, required=False)
+    # From the page of an org that forbids passwords: that org's provider, whatever the email.
+    org = forms.CharField(required=False, max_length=16, widget=forms.HiddenInput)
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("email") and not data.get("org") and "email" not in self.errors:
+            self.add_error("email", "Enter your work email.")
+        return data
 
 
 @login_not_required
@@ -80,6 +92,11 @@ def sso_start(request: HttpRequest) -> HttpResponse:
     form = SsoStartForm(request.POST or None, initial={"email": request.GET.get("email", "")})
     if request.method == "POST" and form.is_valid():
         email = form.cleaned_data["email"]
+        if form.cleaned_data["org"]:
+            config = sso.config_for_provider(provider_id_of(form.cleaned_data["org"]))
+            if config is None:
+                raise Http404("No such sign-on.")
+            return redirect_to_idp(request, config, email)
         config = sso.config_for_email(email)
         if config is None:
             form.add_error(
@@ -93,16 +110,41 @@ def sso_start(request: HttpRequest) -> HttpResponse:
     return render(request, "account/sso_start.html", {"form": form}, status=status)
 
 
-def redirect_to_idp(request: HttpRequest, config, email: str = "") -> HttpResponse:
-    """Off to the org's IdP (allauth keeps the state and PKCE verifier in the session)."""
+@login_required
+@require_http_methods(["GET"])
+def sso_reauthenticate(request: HttpRequest) -> HttpResponse:
+    """Sudo mode for a session that signed in through an IdP: back through it, which must
+    authenticate the person again (prompt=login, max_age=0; orgs.sso checks auth_time)."""
+    record = sso.last_idp_sign_in(request)
+    config = sso.config_for_provider(record.get("provider", "")) if record else None
+    if config is None:
+        return redirect("account_reauthenticate")
+    return redirect_to_idp(request, config, request.user.email, fresh=True)
+
+
+def redirect_to_idp(request: HttpRequest, config, email: str = "", *, fresh: bool = False) -> HttpResponse:
+    """Off to the org's IdP (allauth keeps the state and PKCE verifier in the session).
+
+    A page that continues there (a meta refresh and a link), not a redirect: the page that
+    posted the form allows form actions to this origin only (CSP form-action 'self'), which
+    Chromium applies to the redirect too."""
     provider = get_adapter(request).get_provider(request, config.provider_id)
     next_url = request.POST.get("next") or request.GET.get("next") or ""
     auth_params = provider.get_auth_params()
     if email:
         auth_params["login_hint"] = email
-    return provider.redirect(
-        request,
-        "login",
-        next_url=next_url if next_url.startswith("/") and "//" not in next_url else None,
-        auth_params=auth_params,
-    )
+    if fresh:
+        auth_params.update(prompt="login", max_age="0")
+    try:
+        to_idp = provider.redirect(
+            request,
+            "login",
+            next_url=next_url if next_url.startswith("/") and "//" not in next_url else None,
+            auth_params=auth_params,
+        )
+    except (requests.RequestException, OAuth2Error, KeyError, ValueError) as error:
+        message = (
+            f"{config.org.name}'s identity provider does not answer ({sso.reason(error)}); try again later."
+        )
+        return refused(request, message, config, status=502)
+    return render(request, "account/sso_continue.html", {"idp_url": to_idp["Location"], "org": config.org})

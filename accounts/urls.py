@@ -10,6 +10,7 @@ app_name = "accounts"
 
 urlpatterns = [
     path("sso/", sso_views.sso_start, name="sso_start"),
+    path("sso/reauthenticate/", sso_views.sso_reauthenticate, name="sso_reauthenticate"),
     # allauth's OpenID Connect URLs (same paths, so allauth's reverse() finds them), served by
     # views that always verify the ID token's signature (accounts.sso_views).
     path("oidc/<str:provider_id>/login/", sso_views.oidc_login, name="oidc_login"),

@@ -20,9 +20,11 @@
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 
 import requests
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
@@ -179,7 +181,7 @@ def discover(issuer: str) -> dict:
         response.raise_for_status()
         document = response.json()
     except (requests.RequestException, ValueError) as error:
-        raise ValidationError({"issuer": f"No OpenID provider answers at {url}: {_reason(error)}."}) from None
+        raise ValidationError({"issuer": f"No OpenID provider answers at {url}: {reason(error)}."}) from None
     if not isinstance(document, dict) or str(document.get("issuer", "")).rstrip("/") != issuer:
         raise ValidationError(
             {"issuer": f"{url} describes the issuer {document.get('issuer')!r}, not {issuer!r}."}
@@ -192,7 +194,7 @@ def discover(issuer: str) -> dict:
     return document
 
 
-def _reason(error: Exception) -> str:
+def reason(error: Exception) -> str:
     if isinstance(error, EgressRefused):
         return str(error).rstrip(".")
     if isinstance(error, requests.HTTPError) and error.response is not None:
@@ -201,7 +203,9 @@ def _reason(error: Exception) -> str:
         return "no answer in time"
     if isinstance(error, ValueError):
         return "the answer is not JSON"
-    return "could not connect"
+    if isinstance(error, requests.ConnectionError):
+        return "could not connect"
+    return "an unexpected answer"
 
 
 class EgressRefused(requests.ConnectionError):
@@ -256,6 +260,14 @@ def configure(*, org: Organization, values: Settings, actor_user, request=None) 
     if not re.fullmatch(r"[A-Za-z0-9_.:/-]{1,100}", values.groups_claim or ""):
         raise ValidationError({"groups_claim": "Name the claim with letters, digits and _ . : / - only."})
     _check_domains(org, values.domains, actor_user)
+    banning = not values.password_sign_in and (existing is None or existing.password_sign_in)
+    if banning and not (existing and request is not None and signed_in_through(request, existing)):
+        raise ValidationError(
+            {
+                "password_sign_in": "Sign in through single sign-on first (sign out, then 'Sign in with "
+                "single sign-on'): forbidding passwords before it works for you would lock you out."
+            }
+        )
     discover(issuer)
     with transaction.atomic():
         config = SsoConfig.objects.select_for_update().filter(org=org).first() or SsoConfig(org=org)
@@ -432,6 +444,32 @@ def signed_in_through(request, config: SsoConfig) -> bool:
         r.get("method") == "socialaccount" and r.get("provider") == config.provider_id
         for r in get_authentication_records(request, request.user)
     )
+
+
+def last_idp_sign_in(request) -> dict | None:
+    """This session's latest sign-in through an org's IdP (allauth's record), if any."""
+    from allauth.account.internal.flows.login import get_authentication_records
+
+    records = [
+        r for r in get_authentication_records(request, request.user) if r.get("method") == "socialaccount"
+    ]
+    return records[-1] if records else None
+
+
+def recently_signed_in_through_idp(request) -> bool:
+    """Sudo mode for a session that signs in through an IdP (an account without a password
+    has no other way): the IdP authenticated the person within the re-authentication
+    timeout, by the ``auth_time`` it signed, not merely the dashboard's own record."""
+    from allauth.socialaccount.models import SocialAccount
+
+    record, timeout = last_idp_sign_in(request), settings.ACCOUNT_REAUTHENTICATION_TIMEOUT
+    if record is None or time.time() - record.get("at", 0) > timeout:
+        return False
+    account = SocialAccount.objects.filter(
+        user=request.user, provider=record.get("provider"), uid=record.get("uid")
+    ).first()
+    auth_time = ((account.extra_data or {}).get("id_token") or {}).get("auth_time") if account else None
+    return isinstance(auth_time, int | float) and time.time() - auth_time <= timeout
 
 
 def needs_sso(request, org: Organization) -> SsoConfig | None:

@@ -110,7 +110,9 @@ def sensitive(view: Callable) -> Callable:
 
     @wraps(view)
     def checked(request: HttpRequest, *args, **kwargs):
-        if request.method not in ("GET", "HEAD", "OPTIONS"):
+        if request.method not in ("GET", "HEAD", "OPTIONS") and not sso.recently_signed_in_through_idp(
+            request
+        ):
             try:
                 guard(request)
             except ReauthenticationRequired:
@@ -125,15 +127,19 @@ REAUTHENTICATE = "Confirm it is you first (this action needs a recent sign-in), 
 
 
 def _reauthenticate_first(request: HttpRequest, org_id: str) -> HttpResponse:
+    """To the password (or factor) page; a session that signed in through an IdP goes back
+    through it (with prompt=login), and so does an account that has no password."""
     methods = get_account_adapter(request).get_reauthentication_methods(request.user)
-    if not methods:
+    through_idp = sso.last_idp_sign_in(request) is not None
+    if not methods and not through_idp:
         raise PermissionDenied("This account has no way to confirm it is you.")
     back = request.headers.get("HX-Current-URL") or request.headers.get("Referer") or ""
     back = urlsplit(back)._replace(scheme="", netloc="").geturl()
     if not (back.startswith(f"/o/{org_id}/") and "//" not in back):
         back = f"/o/{org_id}/"
     messages.info(request, REAUTHENTICATE)
-    return redirect(f"{methods[0]['url']}?{urlencode({'next': back})}")
+    url = "/accounts/sso/reauthenticate/" if through_idp else methods[0]["url"]
+    return redirect(f"{url}?{urlencode({'next': back})}")
 
 
 def requires_role(*roles: str) -> Callable:

@@ -81,6 +81,7 @@ def running_idp(*, redirect_uris: list[str], accounts: dict, tamper: bool = Fals
             "redirect_uris": redirect_uris,
             "grant_types": ["authorization_code"],
             "response_types": ["code"],
+            "require_auth_time": True,
         }
     ]
     env = {

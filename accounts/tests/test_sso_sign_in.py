@@ -4,6 +4,9 @@ another org's IdP, an unverified email, an IdP error or a tampered token get."""
 
 from __future__ import annotations
 
+import html
+import re
+
 import pytest
 from allauth.socialaccount.models import SocialAccount
 from django.core.exceptions import ValidationError
@@ -53,10 +56,16 @@ def configure(world, idp, **overrides):
     return sso.configure(org=world.org, values=sso.Settings(**values), actor_user=world.owner)
 
 
+def continue_url(response) -> str:
+    """Where the continue page sends the person (a meta refresh, CSP-safe)."""
+    assert response.status_code == 200, response.content[:500]
+    found = re.search(r'http-equiv="refresh" content="0;url=([^"]+)"', response.content.decode())
+    assert found, "no way on to the identity provider"
+    return html.unescape(found.group(1))
+
+
 def start(client, email: str) -> str:
-    response = client.post(reverse("accounts:sso_start"), {"email": email})
-    assert response.status_code == 302, response.content[:500]
-    return response["Location"]
+    return continue_url(client.post(reverse("accounts:sso_start"), {"email": email}))
 
 
 def finish(client, url: str):
@@ -202,10 +211,11 @@ def test_a_domain_that_forbids_passwords_goes_to_the_idp_and_its_pages_need_an_s
     Membership.objects.create(org=acme.org, user=alice, role=Role.ADMIN)
     overview = reverse("detection:overview", kwargs={"org_id": acme.org.id})
     with running_idp(redirect_uris=[callback_uri(acme.org)], accounts={"sub-alice": ALICE}) as idp:
-        configure(acme, idp, password_sign_in=False)
+        configure(acme, idp)
+        SsoConfig.objects.filter(org=acme.org).update(password_sign_in=False)  # (orgs/tests: how)
         # The sign-in form sends the email to the IdP; the password is not even checked.
         response = client.post(reverse("account_login"), {"login": "alice@acme.test", "password": "wrong"})
-        assert response.status_code == 302 and response["Location"].startswith(idp.issuer)
+        assert continue_url(response).startswith(idp.issuer)
         # A password session (the escape hatch, or from before the ban) does not open the org.
         client.post(
             reverse("account_login") + "?password=1",
@@ -235,3 +245,27 @@ def test_no_provider_is_listed_or_reachable_by_guessing(client, acme):
         assert (
             client.post(reverse("openid_connect_login", kwargs={"provider_id": provider})).status_code == 404
         )
+
+
+def test_an_account_without_a_password_confirms_sensitive_actions_through_its_idp(client, acme):
+    """Sudo mode for an account the IdP created: the IdP must authenticate the person again
+    (prompt=login, max_age=0), judged by the auth_time it signed."""
+    settings_url = reverse("detection:settings", kwargs={"org_id": acme.org.id})
+    with running_idp(redirect_uris=[callback_uri(acme.org)], accounts={"sub-alice": ALICE}) as idp:
+        configure(acme, idp, group_roles={"mqtt-admins": Role.ADMIN})
+        finish(client, idp.sign_in(start(client, "alice@acme.test"), "sub-alice"))
+        assert client.post(settings_url, {}).status_code != 302  # just signed in: no question
+        # Ten minutes later (the record and the IdP's auth_time both age).
+        session = client.session
+        for record in session["account_authentication_methods"]:
+            record["at"] -= 600
+        session.save()
+        account = SocialAccount.objects.get(uid="sub-alice")
+        account.extra_data["id_token"]["auth_time"] -= 600
+        account.save()
+        asked = client.post(settings_url, {}, HTTP_REFERER="http://testserver" + settings_url)
+        assert asked.status_code == 302 and asked["Location"].startswith("/accounts/sso/reauthenticate/")
+        again = continue_url(client.get(asked["Location"]))
+        assert "prompt=login" in again and "max_age=0" in again
+        finish(client, idp.sign_in(again, "sub-alice"))
+        assert client.post(settings_url, {}).status_code != 302

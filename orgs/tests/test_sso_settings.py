@@ -123,7 +123,13 @@ def test_an_issuer_on_the_dashboards_own_network_is_refused(org_a, client_for, s
     settings.EGRESS_HTTPS_ONLY = False
     prove(org_a.owner, "acme.test")
     for issuer in ("http://127.0.0.1:9/", "http://169.254.169.254/latest", "http://10.0.0.8"):
-        values = {"issuer": issuer, "client_id": "c", "client_secret": "s", "domains": "acme.test"}
+        values = {
+            "issuer": issuer,
+            "client_id": "c",
+            "client_secret": "s",
+            "domains": "acme.test",
+            "password_sign_in": "on",
+        }
         response = client_for(org_a.owner).post(
             url(org_a), {**values, "default_role": "auditor", "groups_claim": "g"}
         )
@@ -136,7 +142,13 @@ def test_an_issuer_that_is_not_an_openid_provider_is_refused(org_a, client_for, 
     prove(org_a.owner, "acme.test")
     client = client_for(org_a.owner)
     # A web server answers there, but with no discovery document: a 404.
-    values = {"client_id": "c", "client_secret": "s", "domains": "acme.test", "default_role": "auditor"}
+    values = {
+        "client_id": "c",
+        "client_secret": "s",
+        "domains": "acme.test",
+        "default_role": "auditor",
+        "password_sign_in": "on",
+    }
     web = live_server.url.replace("localhost", "127.0.0.1")
     response = client.post(url(org_a), {**values, "groups_claim": "groups", "issuer": web})
     assert response.status_code == 400 and "HTTP 404" in response.content.decode()
@@ -184,3 +196,27 @@ def test_removing_it_drops_the_domains_and_the_bindings(org_a, client_for, idp):
     )
     assert AuditEvent.objects.filter(org=org_a.org, action=Action.ORG_SSO_REMOVED).count() == 1
     assert Role.ADMIN == org_a.membership(org_a.admin).role  # members stay
+
+
+def test_passwords_are_forbidden_only_by_an_owner_who_signed_in_through_it(org_a, client_for, idp):
+    """No owner locks the org out with a provider that does not work for them."""
+    prove(org_a.owner, "acme.test")
+    client = client_for(org_a.owner)
+    banned = form(idp)
+    del banned["password_sign_in"]
+    response = client.post(url(org_a), banned)  # at creation
+    assert response.status_code == 400 and "Sign in through single sign-on first" in response.content.decode()
+    assert not SsoConfig.objects.exists()
+    assert client.post(url(org_a), form(idp)).status_code == 302
+    response = client.post(url(org_a), banned)  # a password session
+    assert response.status_code == 400 and SsoConfig.objects.get().password_sign_in
+    # After a sign-in through it (as allauth records one), the owner may.
+    from allauth.account.internal.flows.login import record_authentication
+    from django.test import RequestFactory
+
+    request = RequestFactory().get("/")
+    request.session, request.user = client.session, org_a.owner
+    record_authentication(request, org_a.owner, "socialaccount", provider=f"sso-{org_a.org.id}", uid="boss")
+    request.session.save()
+    assert client.post(url(org_a), banned).status_code == 302
+    assert not SsoConfig.objects.get().password_sign_in

@@ -23,6 +23,7 @@ PUBLIC_PAGES = [
     "/accounts/signup/",
     "/accounts/confirm-email/",
     "/accounts/password/reset/",
+    "/accounts/sso/",
     "/invitations/inv_nothing/not-a-token/",
 ]
 ACCOUNT_PAGES = [  # signed in
