@@ -120,3 +120,38 @@ def test_owner_changes_a_role_in_place_with_htmx(page, org_a, artifacts):
     expect(page.locator(f"#member-{owner.pk}")).to_contain_text("is the last owner")
     assert org_a.membership(org_a.owner).role == Role.OWNER
     page.screenshot(path=str(artifacts / "members.png"), full_page=True)
+
+
+def test_an_invitation_declined_then_dead_and_an_expired_one(page, org_a, artifacts):
+    """The invited person may say no (asked first), after which the link says so; a link
+    past its date says when it expired and whom to ask."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from orgs import invitations
+    from orgs.models import Invitation
+
+    declined, token = invitations.invite(
+        org=org_a.org, email="maybe@example.com", role="admin", inviter=org_a.owner
+    )
+    link = invitations.link_path(declined, token)
+    page.goto(link)
+    page.once("dialog", lambda dialog: dialog.dismiss())  # not yet
+    page.get_by_role("button", name="Decline").click()
+    assert Invitation.objects.get(pk=declined.pk).status == "pending"
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Decline").click()
+    page.goto(link)
+    expect(page.locator("[data-error]")).to_contain_text("declined")
+    assert not page.get_by_role("button", name=re.compile("Accept")).count()
+
+    expired, token = invitations.invite(
+        org=org_a.org, email="late@example.com", role="auditor", inviter=org_a.owner
+    )
+    Invitation.objects.filter(pk=expired.pk).update(expires_at=timezone.now() - timedelta(hours=1))
+    page.goto(invitations.link_path(expired, token))
+    expect(page.locator("[data-error]")).to_contain_text("expired")
+    expect(page.locator("[data-error]")).to_contain_text(org_a.owner.email)
+    page.screenshot(path=artifacts / "invitation-expired.png", full_page=True)
+    assert not Membership.objects.filter(user__email__in=["maybe@example.com", "late@example.com"]).exists()
