@@ -225,6 +225,14 @@ def org_b(db) -> OrgWorld:
 
 
 @pytest.fixture
+def idp_on_loopback(settings):
+    """The test OpenID provider (tests/oidc_idp.py) lives on loopback, over http: let the
+    egress rule reach it."""
+    settings.EGRESS_ALLOWED_NETWORKS = ["127.0.0.0/8"]
+    settings.EGRESS_HTTPS_ONLY = False
+
+
+@pytest.fixture
 def client_for(client):
     """A test client signed in as the given user."""
 

@@ -18,15 +18,9 @@ from orgs import sso
 from orgs.models import Membership, Role, SsoConfig, provider_id_of
 from tests.oidc_idp import running_idp
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("idp_on_loopback")]
 
 ALICE = {"email": "alice@acme.test", "email_verified": True, "name": "Alice", "groups": ["mqtt-admins"]}
-
-
-@pytest.fixture(autouse=True)
-def loopback_idp(settings):
-    settings.EGRESS_ALLOWED_NETWORKS = ["127.0.0.0/8"]
-    settings.EGRESS_HTTPS_ONLY = False
 
 
 @pytest.fixture

@@ -17,13 +17,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def loopback(settings):
-    settings.EGRESS_ALLOWED_NETWORKS = ["127.0.0.0/8"]
-    settings.EGRESS_HTTPS_ONLY = False
-
-
-@pytest.fixture
-def idp(loopback):
+def idp(idp_on_loopback):
     with running_idp(redirect_uris=["http://testserver/cb"], accounts={}) as running:
         yield running
 
@@ -138,7 +132,7 @@ def test_an_issuer_on_the_dashboards_own_network_is_refused(org_a, client_for, s
     assert not SsoConfig.objects.exists()
 
 
-def test_an_issuer_that_is_not_an_openid_provider_is_refused(org_a, client_for, loopback, live_server):
+def test_an_issuer_that_is_not_an_openid_provider_is_refused(org_a, client_for, idp_on_loopback, live_server):
     prove(org_a.owner, "acme.test")
     client = client_for(org_a.owner)
     # A web server answers there, but with no discovery document: a 404.
@@ -160,7 +154,7 @@ def test_an_issuer_that_is_not_an_openid_provider_is_refused(org_a, client_for, 
     assert response.status_code == 400 and "could not connect" in response.content.decode()
 
 
-def test_a_discovery_document_for_another_issuer_is_refused(org_a, client_for, loopback):
+def test_a_discovery_document_for_another_issuer_is_refused(org_a, client_for, idp_on_loopback):
     prove(org_a.owner, "acme.test")
     with running_idp(
         redirect_uris=["http://testserver/cb"], accounts={}, issuer="https://idp.other.test"

@@ -17,15 +17,13 @@ from orgs.sso import Settings, configure
 from tests.browser.conftest import sign_in
 from tests.oidc_idp import running_idp
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("idp_on_loopback"),
+]
 
 ALICE = {"email": "alice@acme.test", "email_verified": True, "name": "Alice"}
-
-
-@pytest.fixture(autouse=True)
-def loopback_idp(settings):
-    settings.EGRESS_ALLOWED_NETWORKS = ["127.0.0.0/8"]
-    settings.EGRESS_HTTPS_ONLY = False
 
 
 @pytest.fixture
