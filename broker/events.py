@@ -8,10 +8,12 @@ creates the row already closed.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 from functools import reduce
 from operator import or_
 
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Count, Q
 
@@ -120,6 +122,9 @@ class _Batch:
                 "action": str(event.get("action") or "")[:16],
                 "topic": shown(str(event.get("topic") or ""))[:1024],
             }
+            source = str(event.get("authz_source") or "")
+            if source:  # EMQX: which authorizer decided (http, cache, client_info, ...)
+                details["source"] = shown(source)[:64]
             suppressed = event.get("suppressed")
             if isinstance(suppressed, int) and not isinstance(suppressed, bool) and suppressed > 0:
                 # Denials of this connection the broker counted instead of sending one by one.
@@ -250,8 +255,11 @@ class _Batch:
             if org_id not in orgs:
                 self.counts["ignored"] += 1
                 continue
+            if _seen_before(event, action, details):
+                self.counts["duplicates"] = self.counts.get("duplicates", 0) + 1
+                continue
             user = users.get((org_id, name))
-            ip, _ = _peer(str(event.get("peername") or ""))
+            ip = _peer(str(event.get("peername") or ""))[0] or _address(event.get("peerhost"))
             label = str(event.get("username"))[:254]
             audit.append(
                 build_event(
@@ -266,6 +274,43 @@ class _Batch:
             )
             self.counts["recorded"] += 1
         chain.append(audit)
+
+
+REFUSAL_MEMORY = 3600  # seconds a refusal's identity is remembered (EMQX retries well within)
+
+
+def _seen_before(event: dict, action: str, details: dict) -> bool:
+    """Whether this very refusal was recorded already: a broker's retry or a repeated
+    delivery (EMQX's webhook redelivers when the answer is slow). A refusal is known by its
+    node, client, what it refused and the broker's timestamp; one without a timestamp (the
+    embedded broker's counted denials) is always new."""
+    stamp = event.get("timestamp")
+    if stamp in (None, ""):
+        return False
+    identity = "|".join(
+        str(part)
+        for part in (
+            action,
+            event.get("node"),
+            details.get("client_id"),
+            details.get("action"),
+            details.get("topic"),
+            details.get("reason_code"),
+            stamp,
+        )
+    )
+    key = "broker:refusal:" + hashlib.sha256(identity.encode()).hexdigest()
+    return not cache.add(key, 1, REFUSAL_MEMORY)
+
+
+def _address(value) -> str | None:
+    """EMQX's ``peerhost`` (an address without a port)."""
+    import ipaddress
+
+    try:
+        return str(ipaddress.ip_address(str(value or "").strip("[]")))
+    except ValueError:
+        return None
 
 
 def _recount_live(org_ids: list[str]) -> None:

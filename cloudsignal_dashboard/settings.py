@@ -403,6 +403,13 @@ MFA_FORMS = {
     "activate_totp": "accounts.forms.ActivateTOTPForm",
     "deactivate_totp": "accounts.forms.DeactivateTOTPForm",
 }
+# An EMQX cluster instead of the embedded broker: the relay (manage.py emqx_relay) applies the
+# revocation feed through EMQX's REST API; /readyz reports how far behind it is.
+EMQX_API_URL = env.str("EMQX_API_URL", default="")
+EMQX_API_KEY = env.str("EMQX_API_KEY", default="")
+EMQX_API_SECRET = env.str("EMQX_API_SECRET", default="")
+EMQX_RELAY_POLL_SECONDS = env.float("EMQX_RELAY_POLL_SECONDS", default=0.1)
+EMQX_RELAY_MAX_LAG_SECONDS = env.float("EMQX_RELAY_MAX_LAG_SECONDS", default=30.0)
 # Single sign-on per org through OpenID Connect (orgs.sso): the providers are built from
 # each org's configuration (accounts.sso_adapter), never listed, never linked by email alone.
 SOCIALACCOUNT_ADAPTER = "accounts.sso_adapter.SocialAccountAdapter"

@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.urls import include, path, register_converter
 
 from broker import urls as broker_urls
-from cloudsignal_dashboard import search
+from cloudsignal_dashboard import readiness, search
 from cloudsignal_dashboard.api import api
 from core import health
 from detection.urls import alert_urlpatterns
@@ -38,7 +38,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path(broker_urls.MOUNT, include("broker.urls")),
     path("healthz", health.live, name="healthz"),
-    path("readyz", health.ready, name="readyz"),
+    path("readyz", readiness.ready, name="readyz"),
     path("o/<org_id:org_id>/", include(org_patterns)),
     path("admin/", admin.site.urls),
 ]

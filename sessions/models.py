@@ -135,3 +135,18 @@ class Revocation(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.kind} {self.username} ({self.reason})"
+
+
+class FeedCursor(models.Model):
+    """How far a follower of the revocation feed has applied it (the EMQX relay): kept, so a
+    restart neither replays nor skips."""
+
+    name = models.CharField(primary_key=True, max_length=64)
+    position = models.BigIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "broker_feedcursor"
+
+    def __str__(self) -> str:
+        return f"{self.name} at #{self.position}"

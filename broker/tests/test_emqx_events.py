@@ -1,0 +1,49 @@
+"""EMQX 5.8's authorization results through its rule engine and HTTP action: a denial
+(publish or subscribe) becomes the same audit event as the embedded broker's, a redelivery
+of the same event is recorded once, and allows are not recorded."""
+
+from __future__ import annotations
+
+import pytest
+
+from audit.models import AuditEvent
+from broker.tests.test_hooks import agent, hook  # noqa: F401 (fixtures)
+
+
+def authz(user, **fields) -> dict:
+    """``SELECT * FROM "$events/client_check_authz_complete"`` as EMQX 5.8 sends it."""
+    return {
+        "event": "client.check_authz_complete",
+        "clientid": "emqx-dev-1",
+        "username": user.username,
+        "peerhost": "203.0.113.9",
+        "topic": "agents/other/telemetry",
+        "action": "publish",
+        "authz_source": "http",
+        "result": "deny",
+        "timestamp": 1764700000123,
+        "node": "emqx@10.0.0.2",
+        "metadata": {"rule_id": "cloudsignal_events"},
+        **fields,
+    }
+
+
+@pytest.mark.django_db
+def test_emqx_denials_become_acl_denial_events_and_a_redelivery_counts_once(hook, agent):  # noqa: F811
+    user, _ = agent
+    publish = authz(user)
+    subscribe = authz(user, action="subscribe", topic="devices/+/inbox", timestamp=1764700000456)
+    allowed = authz(user, result="allow", timestamp=1764700000789)
+    first = hook("events", [publish, subscribe, allowed])
+    assert first.status_code == 200
+    again = hook("events", [publish])  # EMQX's action retried: the same event
+    assert again.status_code == 200 and again.json().get("duplicates") == 1
+    denials = AuditEvent.objects.filter(action="mqtt.acl_denied").order_by("seq")
+    assert [(e.details["action"], e.details["topic"], e.details["source"]) for e in denials] == [
+        ("publish", "agents/other/telemetry", "http"),
+        ("subscribe", "devices/+/inbox", "http"),
+    ]
+    assert {str(e.peer_ip) for e in denials} == {"203.0.113.9"}
+    # The same denial a second later is a new one (the device tried again).
+    hook("events", [authz(user, timestamp=1764700001123)])
+    assert AuditEvent.objects.filter(action="mqtt.acl_denied").count() == 3
