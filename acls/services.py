@@ -147,7 +147,7 @@ def user_acl_save(
     names = list(rule_sets)
     if len(set(names)) != len(names):
         raise ValidationError({"rule_sets": "A rule set is assigned twice."})
-    user = MqttUser.objects.select_for_update().select_related("org").get(pk=user.pk)
+    user = MqttUser.objects.select_for_update(of=("self",)).select_related("org").get(pk=user.pk)
     if user.acl_revision != revision:
         raise _stale(f"The ACL of {user.username}", revision, user.acl_revision)
     found = {rs.name: rs for rs in RuleSet.objects.filter(org=user.org, name__in=names)}
@@ -239,7 +239,7 @@ def rule_set_save(
 ) -> RuleSet:
     """Replace a rule set's rules, all at once or not at all; its users' sessions refresh."""
     cleaned = clean_rules(rules)
-    rule_set = RuleSet.objects.select_for_update().select_related("org").get(pk=rule_set.pk)
+    rule_set = RuleSet.objects.select_for_update(of=("self",)).select_related("org").get(pk=rule_set.pk)
     if rule_set.revision != revision:
         raise _stale(f"Rule set {rule_set.name}", revision, rule_set.revision)
     before = [r.as_dict() for r in rule_set.rules.all()]
@@ -274,7 +274,7 @@ def rule_set_save(
 @transaction.atomic
 def rule_set_delete(*, rule_set: RuleSet, actor: Actor, request=None) -> None:
     """Delete a rule set; the users it was assigned to lose its rules (and refresh)."""
-    rule_set = RuleSet.objects.select_for_update().select_related("org").get(pk=rule_set.pk)
+    rule_set = RuleSet.objects.select_for_update(of=("self",)).select_related("org").get(pk=rule_set.pk)
     usernames = _assigned_usernames(rule_set)
     _bump_rules_generation(rule_set)
     record_event(

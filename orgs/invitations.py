@@ -112,7 +112,9 @@ def verified_email_of(user, email: str) -> bool:
 def accept(*, invitation_id: str, token: str, user, request=None) -> Membership:
     """The invited account joins with the invited role; the link is used up."""
     invitation = find(invitation_id, token)
-    invitation = Invitation.objects.select_for_update().select_related("org").get(pk=invitation.pk)
+    invitation = (
+        Invitation.objects.select_for_update(of=("self",)).select_related("org").get(pk=invitation.pk)
+    )
     _usable(invitation)
     if not verified_email_of(user, invitation.email):
         raise ValidationError(
@@ -141,7 +143,9 @@ def accept(*, invitation_id: str, token: str, user, request=None) -> Membership:
 def decline(*, invitation_id: str, token: str, request=None) -> Invitation:
     """The link's holder says no: the invitation is closed and the org's log says so."""
     invitation = find(invitation_id, token)
-    invitation = Invitation.objects.select_for_update().select_related("org").get(pk=invitation.pk)
+    invitation = (
+        Invitation.objects.select_for_update(of=("self",)).select_related("org").get(pk=invitation.pk)
+    )
     _usable(invitation)
     invitation.declined_at = timezone.now()
     invitation.save(update_fields=["declined_at"])

@@ -83,7 +83,7 @@ def user_update(
     *, user: MqttUser, actor: Actor, request=None, description: str | None = None, enabled: bool | None = None
 ) -> MqttUser:
     """Change the description and/or enable or disable; disabling drops live sessions."""
-    user = MqttUser.objects.select_for_update().select_related("org").get(pk=user.pk)
+    user = MqttUser.objects.select_for_update(of=("self",)).select_related("org").get(pk=user.pk)
     before = user.snapshot()
     if description is not None:
         if len(description) > 500:
@@ -118,7 +118,7 @@ def user_rotate_secret(*, user: MqttUser, grace_seconds: int = 0, actor: Actor, 
         raise ValidationError(
             {"grace_seconds": f"Choose a grace period among {', '.join(map(str, GRACE_SECONDS))} seconds."}
         )
-    user = MqttUser.objects.select_for_update().select_related("org").get(pk=user.pk)
+    user = MqttUser.objects.select_for_update(of=("self",)).select_related("org").get(pk=user.pk)
     now = timezone.now()
     secret = credentials.new_secret()
     if grace_seconds:
@@ -164,7 +164,7 @@ def secret_grace_end(user_id: str, valid_until_iso: str) -> bool:
     Idempotent, and a no-op when the user rotated again meanwhile (the grace it was
     scheduled for no longer applies).
     """
-    user = MqttUser.objects.select_for_update().select_related("org").filter(pk=user_id).first()
+    user = MqttUser.objects.select_for_update(of=("self",)).select_related("org").filter(pk=user_id).first()
     if user is None or user.previous_secret_valid_until is None:
         return False
     if user.previous_secret_valid_until != datetime.fromisoformat(valid_until_iso):
@@ -181,7 +181,7 @@ def secret_grace_end(user_id: str, valid_until_iso: str) -> bool:
 @transaction.atomic
 def user_delete(*, user: MqttUser, actor: Actor, request=None) -> None:
     """Delete the user and its tokens; the audit history keeps the username."""
-    user = MqttUser.objects.select_for_update().select_related("org").get(pk=user.pk)
+    user = MqttUser.objects.select_for_update(of=("self",)).select_related("org").get(pk=user.pk)
     record_event(
         user.org,
         Action.MQTT_USER_DELETED,

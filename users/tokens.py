@@ -96,7 +96,7 @@ def token_mint(
 @transaction.atomic
 def token_revoke(*, token: TempToken, actor: Actor, request=None) -> TempToken:
     """Revoke a token and drop its sessions. Revoking a revoked token changes nothing."""
-    token = TempToken.objects.select_for_update().select_related("user", "org").get(pk=token.pk)
+    token = TempToken.objects.select_for_update(of=("self",)).select_related("user", "org").get(pk=token.pk)
     status = token.status
     if status == TokenStatus.REVOKED:
         return token
