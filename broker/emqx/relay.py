@@ -13,7 +13,9 @@ another org's client of the same id).
 Nothing is dropped: an entry whose kick fails is retried, with backoff, until EMQX takes it;
 the cursor moves past a batch only when all of it is applied. A crash mid-batch applies that
 batch's finished entries again on restart (a kick of a gone client is a 404, harmless).
-Entries of a batch that name the same target are one kick; kicks run on a few threads.
+A batch's whole users are looked up a few at a time (several usernames per query) and its
+clients kicked in bulk (``POST /clients/kickout/bulk``; a single one with DELETE), on a few
+threads.
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ from .api import Emqx, EmqxError
 
 log = logging.getLogger("cloudsignal.emqx_relay")
 CURSOR = "emqx"
+USERS_PER_QUERY = 50  # usernames in one GET /clients
+KICKS_PER_CALL = 100  # client ids in one bulk kick
 
 
 @dataclass(frozen=True)
@@ -86,66 +90,68 @@ class Relay:
         self.stopping = threading.Event()
         self.kicks = 0
 
-    # --- one target ----------------------------------------------------------------------
+    # --- a batch's targets ---------------------------------------------------------------
 
-    def client_ids(self, target: Target) -> list[str]:
+    def _checked(self, target: Target) -> list[str]:
+        """A token's or one client's connections, each confirmed to be that username's."""
         if target.client_id:
-            found = self.emqx.client(target.client_id)
-            return [target.client_id] if found and found.get("username") == target.username else []
-        if target.token_id:
-            live = MqttSession.objects.filter(
-                username=target.username, token_id=target.token_id, disconnected_at=None
-            ).values_list("client_id", flat=True)
-            ids = []
-            for client_id in dict.fromkeys(live):
-                found = self.emqx.client(client_id)
-                if found and found.get("username") == target.username:
-                    ids.append(client_id)
-            return ids
+            candidates = [target.client_id]
+        else:
+            candidates = list(
+                dict.fromkeys(
+                    MqttSession.objects.filter(
+                        username=target.username, token_id=target.token_id, disconnected_at=None
+                    ).values_list("client_id", flat=True)
+                )
+            )
+            close_old_connections()  # the pool's threads use the database too
+        found = (self.emqx.client(c) for c in candidates)
         return [
-            c["clientid"]
-            for c in self.emqx.clients_of(target.username)
-            if c.get("username") == target.username
+            c
+            for c, info in zip(candidates, found, strict=True)
+            if info and info.get("username") == target.username
         ]
 
-    def apply(self, target: Target) -> int:
-        """Kick the target's clients; the number kicked (EmqxError when EMQX did not take it)."""
-        try:
-            kicked = sum(1 for client_id in self.client_ids(target) if self.emqx.kick(client_id))
-        finally:
-            close_old_connections()  # the pool's threads use the database too
-        return kicked
+    def _of_users(self, usernames: list[str]) -> list[str]:
+        wanted = set(usernames)
+        return [c["clientid"] for c in self.emqx.clients_of(*usernames) if c.get("username") in wanted]
+
+    def client_ids(self, targets: list[Target]) -> list[str]:
+        """The live clients the targets name: whole users in a few queries (several usernames
+        each), tokens and single clients checked one by one; in parallel."""
+        users = [t.username for t in targets if not t.client_id and not t.token_id]
+        chunks = [users[i : i + USERS_PER_QUERY] for i in range(0, len(users), USERS_PER_QUERY)]
+        singles = [t for t in targets if t.client_id or t.token_id]
+        found = list(self.pool.map(self._of_users, chunks)) + list(self.pool.map(self._checked, singles))
+        return list(dict.fromkeys(c for ids in found for c in ids))
 
     # --- the feed ------------------------------------------------------------------------
 
     def step(self) -> int:
-        """Apply the next batch, retrying what fails until it is taken; the entries applied."""
+        """Apply the next batch, retrying until EMQX takes it; the entries applied. A retry
+        looks the clients up again, so one kicked already is not kicked twice."""
         entries = feed_after(position(), self.batch)
         if not entries:
             return 0
-        pending = list(dict.fromkeys(Target.of(e) for e in entries))
+        targets = list(dict.fromkeys(Target.of(e) for e in entries))
         delay = self.backoff[0]
-        while pending:
-            results = list(zip(pending, self.pool.map(self._try, pending), strict=True))
-            failed = [(t, e) for t, e in results if isinstance(e, EmqxError)]
-            self.kicks += sum(r for _, r in results if isinstance(r, int))
-            pending = [t for t, _ in failed]
-            if pending:
-                error = failed[0][1]
+        while True:
+            try:
+                ids = self.client_ids(targets)
+                chunks = [ids[i : i + KICKS_PER_CALL] for i in range(0, len(ids), KICKS_PER_CALL)]
+                self.kicks += sum(self.pool.map(self.emqx.kick_all, chunks))
+                break
+            except EmqxError as error:
                 log.warning(
-                    "EMQX did not take %d kick(s), retrying in %.1f s: %s", len(pending), delay, error
+                    "EMQX did not take %d revocation(s), retrying in %.1f s: %s", len(entries), delay, error
                 )
                 if self.stopping.wait(delay):
-                    raise InterruptedError("stopped with entries not applied; the cursor stays before them")
+                    raise InterruptedError(
+                        "stopped with entries not applied; the cursor stays before them"
+                    ) from None
                 delay = min(delay * 2, self.backoff[1])
         FeedCursor.objects.update_or_create(name=CURSOR, defaults={"position": entries[-1].id})
         return len(entries)
-
-    def _try(self, target: Target):
-        try:
-            return self.apply(target)
-        except EmqxError as error:
-            return error
 
     def run(self, *, report_every: float = 30.0) -> None:
         """Follow the feed until stopped; logs how far behind it is now and then."""

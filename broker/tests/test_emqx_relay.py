@@ -69,6 +69,10 @@ def test_a_users_clients_are_found_across_pages_and_kicked_and_no_one_elses(
         assert [r["query"] for r in lists] == [
             f"username=sensor%40{org_a.org.id}&page={page}&limit=2" for page in (1, 2)
         ]
+        bulk = [r for r in fake.requests() if r["path"] == "/api/v5/clients/kickout/bulk"]
+        assert [(r["method"], sorted(r["body"]), r["status"]) for r in bulk] == [
+            ("POST", ["s-1", "s-2", "s-3"], 204)
+        ]
         basic = "Basic " + base64.b64encode(f"{KEY}:{SECRET}".encode()).decode()
         assert {r["auth"] for r in fake.requests()} == {basic}
         assert fake.live() == {"o-1", "b-1"}
