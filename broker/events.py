@@ -255,7 +255,7 @@ class _Batch:
             if org_id not in orgs:
                 self.counts["ignored"] += 1
                 continue
-            if _seen_before(event, action, details):
+            if _seen_before(event):
                 self.counts["duplicates"] = self.counts.get("duplicates", 0) + 1
                 continue
             user = users.get((org_id, name))
@@ -279,27 +279,15 @@ class _Batch:
 REFUSAL_MEMORY = 3600  # seconds a refusal's identity is remembered (EMQX retries well within)
 
 
-def _seen_before(event: dict, action: str, details: dict) -> bool:
-    """Whether this very refusal was recorded already: a broker's retry or a repeated
-    delivery (EMQX's webhook redelivers when the answer is slow). A refusal is known by its
-    node, client, what it refused and the broker's timestamp; one without a timestamp (the
-    embedded broker's counted denials) is always new."""
-    stamp = event.get("timestamp")
-    if stamp in (None, ""):
+def _seen_before(event: dict) -> bool:
+    """Whether this very refusal was recorded already: EMQX's HTTP action resends an event
+    whose answer was slow or failed. An event is known by the ``event_id`` the rule gives it
+    (``uuid_v4()``, rendered once, so a resend carries the same); one without (the embedded
+    broker's) is always new: a burst of identical denials in one millisecond is a burst."""
+    event_id = str(event.get("event_id") or "")
+    if not event_id:
         return False
-    identity = "|".join(
-        str(part)
-        for part in (
-            action,
-            event.get("node"),
-            details.get("client_id"),
-            details.get("action"),
-            details.get("topic"),
-            details.get("reason_code"),
-            stamp,
-        )
-    )
-    key = "broker:refusal:" + hashlib.sha256(identity.encode()).hexdigest()
+    key = "broker:refusal:" + hashlib.sha256(event_id.encode()).hexdigest()
     return not cache.add(key, 1, REFUSAL_MEMORY)
 
 

@@ -98,8 +98,9 @@ def resources(dashboard_url: str, hook_secret: str) -> list[Resource]:
         "id": RULE_ID,
         "enable": True,
         "description": "CloudSignal: connections, disconnections and authorization results to the dashboard",
-        "sql": 'SELECT * FROM "$events/client_connected", "$events/client_disconnected", '
-        '"$events/client_check_authz_complete"',
+        # event_id: one per event, kept when EMQX resends it (the dashboard records it once).
+        "sql": 'SELECT *, uuid_v4() AS event_id FROM "$events/client_connected", '
+        '"$events/client_disconnected", "$events/client_check_authz_complete"',
         "actions": [f"http:{NAME}"],
     }
 

@@ -24,6 +24,7 @@ def authz(user, **fields) -> dict:
         "timestamp": 1764700000123,
         "node": "emqx@10.0.0.2",
         "metadata": {"rule_id": "cloudsignal_events"},
+        "event_id": "9b0e1f62-5c1a-4c55-8d0f-1f0e0b8e2a11",
         **fields,
     }
 
@@ -32,8 +33,8 @@ def authz(user, **fields) -> dict:
 def test_emqx_denials_become_acl_denial_events_and_a_redelivery_counts_once(hook, agent):  # noqa: F811
     user, _ = agent
     publish = authz(user)
-    subscribe = authz(user, action="subscribe", topic="devices/+/inbox", timestamp=1764700000456)
-    allowed = authz(user, result="allow", timestamp=1764700000789)
+    subscribe = authz(user, action="subscribe", topic="devices/+/inbox", event_id="e-2")
+    allowed = authz(user, result="allow", event_id="e-3")
     first = hook("events", [publish, subscribe, allowed])
     assert first.status_code == 200
     again = hook("events", [publish])  # EMQX's action retried: the same event
@@ -44,6 +45,16 @@ def test_emqx_denials_become_acl_denial_events_and_a_redelivery_counts_once(hook
         ("subscribe", "devices/+/inbox", "http"),
     ]
     assert {str(e.peer_ip) for e in denials} == {"203.0.113.9"}
-    # The same denial a second later is a new one (the device tried again).
-    hook("events", [authz(user, timestamp=1764700001123)])
+    # The same denial again, a new event (the device tried again): recorded.
+    hook("events", [authz(user, event_id="e-4")])
+    assert AuditEvent.objects.filter(action="mqtt.acl_denied").count() == 3
+
+
+@pytest.mark.django_db
+def test_a_burst_of_identical_denials_without_an_event_id_is_each_recorded(hook, agent):  # noqa: F811
+    """The embedded broker sends no event_id: denials in the same millisecond are a burst,
+    not a resend (counting them once hid a device hammering a denied topic)."""
+    user, _ = agent
+    same = {k: v for k, v in authz(user).items() if k != "event_id"}
+    hook("events", [same, same, same])
     assert AuditEvent.objects.filter(action="mqtt.acl_denied").count() == 3
