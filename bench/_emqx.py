@@ -40,3 +40,9 @@ def relay(fake: FakeEmqx):
 def kick_times(fake: FakeEmqx) -> dict[str, float]:
     """When each client was kicked (the fake's clock, the same machine's)."""
     return {client_id: r["at"] for r in fake.requests() for client_id in r.get("kicked", [])}
+
+
+def fleet(org, count: int) -> tuple[list[str], dict]:
+    """``count`` MQTT usernames of ``org``, each with one live client on the stand-in."""
+    names = [f"dev-{i}@{org.id}" for i in range(count)]
+    return names, {f"c-{i}": {"username": n, "node": "emqx@bench"} for i, n in enumerate(names)}

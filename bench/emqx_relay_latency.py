@@ -22,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _emqx import fake_emqx, kick_times, relay  # noqa: I001
+from _emqx import fake_emqx, fleet, kick_times, relay  # noqa: I001
 from django.db import transaction  # noqa: E402
 
 from orgs.models import Organization  # noqa: E402
@@ -35,8 +35,7 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=60)
     args = parser.parse_args()
     org = Organization.objects.create(name="relay latency bench")
-    names = [f"dev-{i}@{org.id}" for i in range(args.samples)]
-    clients = {f"c-{i}": {"username": n, "node": "emqx@bench"} for i, n in enumerate(names)}
+    names, clients = fleet(org, args.samples)
     FeedCursor.objects.update_or_create(name="emqx", defaults={"position": latest_cursor()})
     with tempfile.TemporaryDirectory() as tmp, fake_emqx(Path(tmp), clients) as fake, relay(fake):
         time.sleep(2)  # the relay is up and following

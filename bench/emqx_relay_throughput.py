@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _emqx import fake_emqx, kick_times, relay  # noqa: I001
+from _emqx import fake_emqx, fleet, kick_times, relay  # noqa: I001
 
 from orgs.models import Organization  # noqa: E402
 from sessions.models import FeedCursor, Revocation, RevocationKind  # noqa: E402
@@ -30,8 +30,7 @@ def main() -> None:
     parser.add_argument("--entries", type=int, default=5000)
     args = parser.parse_args()
     org = Organization.objects.create(name="relay throughput bench")
-    names = [f"dev-{i}@{org.id}" for i in range(args.entries)]
-    clients = {f"c-{i}": {"username": n, "node": "emqx@bench"} for i, n in enumerate(names)}
+    names, clients = fleet(org, args.entries)
     start = latest_cursor()
     Revocation.objects.bulk_create(
         Revocation(org=org, kind=RevocationKind.DISCONNECT, username=n, reason="bench") for n in names
