@@ -249,13 +249,13 @@ class _Batch:
         )
 
     def _write_refusals(self, orgs: set[str], users: dict) -> None:
-        audit = []
+        audit, seen = [], set()
         for event, action, details in self.refusals:
             org_id, name = _username(event)
             if org_id not in orgs:
                 self.counts["ignored"] += 1
                 continue
-            if _seen_before(event):
+            if _seen_before(event, seen):
                 self.counts["duplicates"] = self.counts.get("duplicates", 0) + 1
                 continue
             user = users.get((org_id, name))
@@ -274,21 +274,28 @@ class _Batch:
             )
             self.counts["recorded"] += 1
         chain.append(audit)
+        if seen:  # remembered once they are in the database, not before (a failed batch is resent)
+            keys = dict.fromkeys(seen, 1)
+            transaction.on_commit(lambda: cache.set_many(keys, REFUSAL_MEMORY))
 
 
 REFUSAL_MEMORY = 3600  # seconds a refusal's identity is remembered (EMQX retries well within)
 
 
-def _seen_before(event: dict) -> bool:
+def _seen_before(event: dict, seen: set[str]) -> bool:
     """Whether this very refusal was recorded already: EMQX's HTTP action resends an event
     whose answer was slow or failed. An event is known by the ``event_id`` the rule gives it
     (``uuid_v4()``, rendered once, so a resend carries the same); one without (the embedded
-    broker's) is always new: a burst of identical denials in one millisecond is a burst."""
+    broker's) is always new: a burst of identical denials in one millisecond is a burst.
+    ``seen`` collects this batch's ids (remembered when the batch commits)."""
     event_id = str(event.get("event_id") or "")
     if not event_id:
         return False
     key = "broker:refusal:" + hashlib.sha256(event_id.encode()).hexdigest()
-    return not cache.add(key, 1, REFUSAL_MEMORY)
+    if key in seen or cache.get(key) is not None:
+        return True
+    seen.add(key)
+    return False
 
 
 def _address(value) -> str | None:

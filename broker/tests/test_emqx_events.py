@@ -29,7 +29,7 @@ def authz(user, **fields) -> dict:
     }
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)  # ids are remembered when the batch commits
 def test_emqx_denials_become_acl_denial_events_and_a_redelivery_counts_once(hook, agent):  # noqa: F811
     user, _ = agent
     publish = authz(user)
@@ -58,3 +58,23 @@ def test_a_burst_of_identical_denials_without_an_event_id_is_each_recorded(hook,
     same = {k: v for k, v in authz(user).items() if k != "event_id"}
     hook("events", [same, same, same])
     assert AuditEvent.objects.filter(action="mqtt.acl_denied").count() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_event_in_a_batch_that_failed_is_recorded_when_emqx_resends_it(hook, agent, monkeypatch):  # noqa: F811
+    """A batch the database refused is not remembered: its resend is recorded, not dropped."""
+    from audit import chain
+
+    user, _ = agent
+    real = chain.append
+
+    def refuse(events, **kwargs):
+        raise RuntimeError("the database refused the batch")
+
+    monkeypatch.setattr(chain, "append", refuse)
+    with pytest.raises(RuntimeError):
+        hook("events", [authz(user, event_id="resent-1")])
+    monkeypatch.setattr(chain, "append", real)
+    assert hook("events", [authz(user, event_id="resent-1")]).status_code == 200
+    assert AuditEvent.objects.filter(action="mqtt.acl_denied").count() == 1
+    assert hook("events", [authz(user, event_id="resent-1")]).json().get("duplicates") == 1
