@@ -20,6 +20,7 @@ from django import forms
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
 from accounts.sso_adapter import refused
@@ -110,6 +111,14 @@ def sso_start(request: HttpRequest) -> HttpResponse:
     return render(request, "account/sso_start.html", {"form": form}, status=status)
 
 
+def safe_next(request: HttpRequest) -> str | None:
+    """Where to go after the IdP: a path of this dashboard, judged by Django's own rule
+    (``/\\evil.example`` is another site to a browser, though it starts with one slash)."""
+    url = request.POST.get("next") or request.GET.get("next") or ""
+    allowed = url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()}, require_https=False)
+    return url if allowed and url.startswith("/") else None
+
+
 @login_required
 @require_http_methods(["GET"])
 def sso_reauthenticate(request: HttpRequest) -> HttpResponse:
@@ -129,7 +138,6 @@ def redirect_to_idp(request: HttpRequest, config, email: str = "", *, fresh: boo
     posted the form allows form actions to this origin only (CSP form-action 'self'), which
     Chromium applies to the redirect too."""
     provider = get_adapter(request).get_provider(request, config.provider_id)
-    next_url = request.POST.get("next") or request.GET.get("next") or ""
     auth_params = provider.get_auth_params()
     if email:
         auth_params["login_hint"] = email
@@ -139,7 +147,7 @@ def redirect_to_idp(request: HttpRequest, config, email: str = "", *, fresh: boo
         to_idp = provider.redirect(
             request,
             "login",
-            next_url=next_url if next_url.startswith("/") and "//" not in next_url else None,
+            next_url=safe_next(request),
             auth_params=auth_params,
         )
     except (requests.RequestException, OAuth2Error, KeyError, ValueError) as error:

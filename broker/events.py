@@ -20,6 +20,7 @@ from django.db.models import Count, Q
 from audit import chain
 from audit.models import Action, ActorType, Outcome, SubjectType
 from audit.services import Actor, Subject, build_event
+from core.client_ip import normal_ip
 from core.text import CONTROL, shown
 from orgs.models import Organization
 from sessions.models import LiveConnections, MqttSession, Subscription, Transport
@@ -259,7 +260,7 @@ class _Batch:
                 self.counts["duplicates"] = self.counts.get("duplicates", 0) + 1
                 continue
             user = users.get((org_id, name))
-            ip = _peer(str(event.get("peername") or ""))[0] or _address(event.get("peerhost"))
+            ip = _peer(str(event.get("peername") or ""))[0] or normal_ip(str(event.get("peerhost") or ""))
             label = str(event.get("username"))[:254]
             audit.append(
                 build_event(
@@ -296,16 +297,6 @@ def _seen_before(event: dict, seen: set[str]) -> bool:
         return True
     seen.add(key)
     return False
-
-
-def _address(value) -> str | None:
-    """EMQX's ``peerhost`` (an address without a port)."""
-    import ipaddress
-
-    try:
-        return str(ipaddress.ip_address(str(value or "").strip("[]")))
-    except ValueError:
-        return None
 
 
 def _recount_live(org_ids: list[str]) -> None:

@@ -263,3 +263,20 @@ def test_an_account_without_a_password_confirms_sensitive_actions_through_its_id
         assert "prompt=login" in again and "max_age=0" in again
         finish(client, idp.sign_in(again, "sub-alice"))
         assert client.post(settings_url, {}).status_code != 302
+
+
+@pytest.mark.parametrize(
+    ("next_url", "kept"),
+    [
+        ("/o/org_aaaaaaaaaaaa/users/", True),
+        ("/\\evil.example/", False),
+        ("//evil.example/", False),
+        ("https://evil.example/", False),
+        ("javascript:alert(1)", False),
+    ],
+)
+def test_where_sso_returns_to_is_a_path_of_this_dashboard(rf, next_url, kept):
+    from accounts.sso_views import safe_next
+
+    request = rf.post("/accounts/sso/", {"next": next_url})
+    assert safe_next(request) == (next_url if kept else None)
